@@ -1,0 +1,72 @@
+"""Decode photos robustly: grayscale, CMYK, palette and PNG-named-.jpg files become RGB; files that
+cannot be decoded at all are skipped and reported once, by name, instead of crashing a lesson."""
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"}
+
+
+class BadImagesWarning(UserWarning):
+    """Some files could not be decoded and were left out."""
+
+
+@dataclass
+class DecodeReport:
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+    def warn(self, where: Path) -> None:
+        if not self.skipped:
+            return
+        names = ", ".join(f"{path.name} ({reason})" for path, reason in self.skipped[:10])
+        more = f" and {len(self.skipped) - 10} more" if len(self.skipped) > 10 else ""
+        warnings.warn(
+            f"{where}: skipped {len(self.skipped)} file(s) that are not readable images: {names}{more}. "
+            "Replace or delete them to use them.",
+            BadImagesWarning,
+            stacklevel=3,
+        )
+
+
+def read_rgb(path: Path) -> Image.Image:
+    """Open one photo as RGB, whatever its mode or real format; raises ValueError when impossible."""
+    try:
+        with Image.open(path) as image:
+            image.load()  # decode fully now, so that a truncated file fails here and not later
+            return image.convert("RGB")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise ValueError(f"{type(error).__name__}: {error}") from error
+
+
+def decode_images(files: list[Path], image_size: int, report: DecodeReport) -> tuple[np.ndarray, list[int]]:
+    """Decode and resize ``files`` to ``image_size``² RGB uint8; return the array and the indices kept."""
+    from tqdm.auto import tqdm  # progress only matters for the first (uncached) decode
+
+    arrays, kept = [], []
+    for index, path in enumerate(tqdm(files, desc=f"Decoding photos at {image_size} px", leave=False, disable=len(files) < 200)):
+        try:
+            image = read_rgb(path)
+        except ValueError as error:
+            report.skipped.append((path, str(error).split("\n")[0][:80]))
+            continue
+        arrays.append(np.asarray(image.resize((image_size, image_size), Image.Resampling.BILINEAR), dtype=np.uint8))
+        kept.append(index)
+    if not arrays:
+        return np.zeros((0, image_size, image_size, 3), np.uint8), kept
+    return np.stack(arrays), kept
+
+
+def image_sizes(files: list[Path]) -> np.ndarray:
+    """Width and height of each readable file, without decoding the pixels (shape ``(N, 2)``)."""
+    sizes = []
+    for path in files:
+        try:
+            with Image.open(path) as image:
+                sizes.append(image.size)
+        except (UnidentifiedImageError, OSError):
+            continue
+    return np.array(sizes, dtype=np.int64).reshape(-1, 2)
