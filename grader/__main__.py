@@ -1,0 +1,17 @@
+"""``python -m grader build|check|grade``: the grader's commands until ``practicum`` wires them in."""
+
+import argparse
+import sys
+
+from grader.cli import register
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""``practicum build``: regenerate ``exercises/`` from ``solutions/`` with nbgrader's own preprocessors.
+
+An exercise is exactly what ``nbgrader generate_assignment`` would release for its solution, minus
+the gradebook: the same preprocessors in the same order, configured through traitlets. Only
+``IncludeHeaderFooter`` (the course has no header notebook) and ``SaveCells`` (it writes the source
+cells into a gradebook; ``grade`` does that in its own course directory) are left out. The result
+goes through ``practicum.tidy`` so that the same solution always gives the same bytes, which is what
+lets CI fail when someone edits a solution and forgets to rebuild.
+"""
+
+from pathlib import Path
+
+import nbformat
+from nbgrader.converters import GenerateAssignment
+from nbgrader.preprocessors import IncludeHeaderFooter, SaveCells
+from traitlets.config import Config
+
+from practicum import paths
+from practicum.tidy import dumps, read_notebook, tidy
+
+#: The stub an unanswered exercise starts from: ``practicum.checks.check`` turns the
+#: NotImplementedError into "not implemented yet".
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+
+_NOT_FOR_RELEASE = (IncludeHeaderFooter, SaveCells)
+RELEASE_PREPROCESSORS = [p for p in GenerateAssignment.class_traits()["preprocessors"].default()
+                         if p not in _NOT_FOR_RELEASE]
+
+
+def nbgrader_config() -> Config:
+    config = Config()
+    config.ClearSolutions.code_stub = {"python": CODE_STUB}
+    return config
+
+
+def release(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The learner's version of a solution notebook: solutions stubbed, hidden tests removed,
+    cells locked and checksummed, tidied."""
+    nb = tidy(nbformat.from_dict(solution))
+    config, resources = nbgrader_config(), {}
+    for preprocessor_class in RELEASE_PREPROCESSORS:
+        nb, resources = preprocessor_class(config=config).preprocess(nb, resources)
+    return tidy(nb)
+
+
+def build_exercise(solution: Path, exercise: Path) -> None:
+    exercise.parent.mkdir(parents=True, exist_ok=True)
+    exercise.write_text(dumps(release(read_notebook(solution))), encoding="utf-8")
+
+
+def build_all(solutions_dir: Path = paths.SOLUTIONS, exercises_dir: Path = paths.EXERCISES,
+              check_only: bool = False) -> list[Path]:
+    """Rebuild every exercise whose bytes differ from what its solution gives; return those exercises.
+    With ``check_only`` nothing is written: the list is what is stale or missing."""
+    stale = []
+    for solution in sorted(Path(solutions_dir).glob("*.ipynb")):
+        exercise = Path(exercises_dir) / solution.name
+        expected = dumps(release(read_notebook(solution)))
+        if not exercise.exists() or exercise.read_text(encoding="utf-8") != expected:
+            stale.append(exercise)
+            if not check_only:
+                exercise.parent.mkdir(parents=True, exist_ok=True)
+                exercise.write_text(expected, encoding="utf-8")
+    return stale

@@ -1,0 +1,56 @@
+"""``practicum build``: exercises are nbgrader releases of the solutions, byte for byte reproducible."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from grader.build import CODE_STUB, build_all, build_exercise
+from practicum import paths
+
+FIXTURE_SOLUTIONS = Path(__file__).parent / "fixtures" / "grader" / "solutions"
+
+
+def test_exercise_stubs_answers_drops_hidden_tests_and_keeps_nbgrader_metadata(tmp_path):
+    exercise = tmp_path / "01_arrays.ipynb"
+    build_exercise(FIXTURE_SOLUTIONS / "01_arrays.ipynb", exercise)
+    text = exercise.read_text()
+    cells = {cell["id"]: cell for cell in json.loads(text)["cells"]}
+
+    assert cells["scale_pixels"]["source"].endswith(CODE_STUB.replace("\n", "\n    "))
+    assert "astype(np.float32) / 255.0" not in text
+    assert "HIDDEN" not in text and "hidden_probe" not in text
+    assert 'with check("scale_pixels")' in cells["test_scale_pixels"]["source"]
+    test_meta = cells["test_scale_pixels"]["metadata"]["nbgrader"]
+    assert test_meta["grade"] and test_meta["locked"] and test_meta["points"] == 2 and test_meta["checksum"]
+    assert cells["scale_pixels"]["metadata"]["nbgrader"]["solution"]
+
+
+def test_build_is_byte_stable_and_check_reports_only_stale_exercises(tmp_path):
+    solutions, exercises = tmp_path / "solutions", tmp_path / "exercises"
+    shutil.copytree(FIXTURE_SOLUTIONS, solutions)
+
+    assert build_all(solutions, exercises, check_only=True) == [exercises / "01_arrays.ipynb"]
+    assert not exercises.exists(), "--check must not write"
+    assert build_all(solutions, exercises) == [exercises / "01_arrays.ipynb"]
+    first = (exercises / "01_arrays.ipynb").read_bytes()
+    assert build_all(solutions, exercises) == []
+    assert (exercises / "01_arrays.ipynb").read_bytes() == first
+
+    solution = solutions / "01_arrays.ipynb"
+    solution.write_text(solution.read_text().replace("Flatten a batch", "Flatten a stack"))
+    assert build_all(solutions, exercises, check_only=True) == [exercises / "01_arrays.ipynb"]
+
+
+def test_build_check_command_exits_1_and_names_the_stale_exercise(tmp_path):
+    command = [sys.executable, "-m", "grader", "build", "--check",
+               "--solutions", str(FIXTURE_SOLUTIONS), "--exercises", str(tmp_path)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=paths.ROOT)
+    assert result.returncode == 1
+    assert "01_arrays.ipynb" in result.stdout
+
+
+def test_committed_exercises_are_up_to_date_with_their_solutions():
+    stale = build_all(check_only=True)
+    assert not stale, f"run `practicum build` and commit: {[str(p) for p in stale]}"
