@@ -7,11 +7,13 @@ raises DownloadError with one line that says what went wrong and what to do.
 """
 
 import hashlib
+import http.client
 import shutil
 import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -19,6 +21,9 @@ from tqdm.auto import tqdm
 from practicum.registry import DatasetSpec
 
 CHUNK = 1 << 20
+#: What reading a damaged zip can raise: a bad CRC or header (BadZipFile), damaged deflate data
+#: (zlib.error), a member cut short (EOFError), a nonsensical header (ValueError, NotImplementedError).
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError)
 
 
 class DownloadError(RuntimeError):
@@ -62,8 +67,9 @@ def _download(url: str, archive: Path, spec: DatasetSpec, timeout: float) -> Non
             raise DownloadError(f"SHA-256 {digest.hexdigest()} does not match the registry's {spec.sha256}")
         check_zip(part)
         part.replace(archive)
-    except (urllib.error.URLError, OSError, TimeoutError) as error:
-        raise DownloadError(str(getattr(error, "reason", error))) from error
+    except (urllib.error.URLError, OSError, TimeoutError, http.client.HTTPException, ValueError) as error:
+        # HTTPException: the connection closed mid-body (IncompleteRead); ValueError: a malformed URL
+        raise DownloadError(str(getattr(error, "reason", error)) or type(error).__name__) from error
     finally:
         part.unlink(missing_ok=True)
 
@@ -73,7 +79,7 @@ def check_zip(archive: Path) -> None:
     try:
         with zipfile.ZipFile(archive) as zf:
             bad = zf.testzip()
-    except (zipfile.BadZipFile, OSError) as error:
+    except _ZIP_ERRORS as error:
         raise DownloadError(f"{archive.name} is not a readable zip ({error})") from error
     if bad is not None:
         raise DownloadError(f"{archive.name}: member {bad} is corrupt")
@@ -90,7 +96,7 @@ def extract_archive(archive: Path, spec: DatasetSpec, destination: Path) -> Path
         if not unpacked.is_dir():
             raise DownloadError(f"{archive}: has no top-level folder {spec.folder}/; delete it and download again")
         unpacked.replace(destination)
-    except (zipfile.BadZipFile, OSError) as error:
+    except _ZIP_ERRORS as error:
         raise DownloadError(f"could not extract {archive} ({error}); delete it and download again") from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
