@@ -38,7 +38,8 @@ def read_rgb(path: Path) -> Image.Image:
         with Image.open(path) as image:
             image.load()  # decode fully now, so that a truncated file fails here and not later
             return image.convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        # DecompressionBombError: a damaged header that claims a gigantic image
         raise ValueError(f"{type(error).__name__}: {error}") from error
 
 
@@ -60,13 +61,15 @@ def decode_images(files: list[Path], image_size: int, report: DecodeReport) -> t
     return np.stack(arrays), kept
 
 
-def image_sizes(files: list[Path]) -> np.ndarray:
-    """Width and height of each readable file, without decoding the pixels (shape ``(N, 2)``)."""
-    sizes = []
-    for path in files:
+def image_sizes(files: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+    """Width and height of each readable file, read from the headers only: ``(sizes (K, 2), kept (K,))``
+    where ``kept`` are the indices of the files that could be read."""
+    sizes, kept = [], []
+    for index, path in enumerate(files):
         try:
             with Image.open(path) as image:
                 sizes.append(image.size)
         except (UnidentifiedImageError, OSError):
             continue
-    return np.array(sizes, dtype=np.int64).reshape(-1, 2)
+        kept.append(index)
+    return np.array(sizes, dtype=np.int64).reshape(-1, 2), np.array(kept, dtype=np.int64)

@@ -7,15 +7,15 @@ from practicum.data import CLASS_NAMES
 
 
 def image_grid(images, labels=None, titles=None, columns: int = 4, size: float = 2.2):
-    """Show images (uint8 or float 0–255) in a grid, titled by class name or by ``titles``."""
-    images = np.asarray(images)
+    """Show images (uint8 or float 0–255, sizes may differ) in a grid, titled by class or ``titles``."""
+    images = list(images)
     rows = int(np.ceil(len(images) / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size), squeeze=False)
     for index, ax in enumerate(axes.flat):
         ax.axis("off")
         if index >= len(images):
             continue
-        ax.imshow(np.clip(images[index], 0, 255).astype(np.uint8))
+        ax.imshow(np.clip(np.asarray(images[index]), 0, 255).astype(np.uint8))
         if titles is not None:
             ax.set_title(titles[index], fontsize=9)
         elif labels is not None:
@@ -49,5 +49,90 @@ def learning_curves(history: dict, metrics=("accuracy", "loss"), title: str = ""
             ax.plot(epochs, history[f"val_{metric}"], label="validation")
         ax.set(xlabel="epoch", ylabel=metric, title=f"{title} {metric}".strip())
         ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------- lessons 1 and 2 (classical)
+
+
+def sweep_curves(curves: dict, param: str = "C", log: bool = True, title: str = "", chance: float | None = 0.5):
+    """Training (dashed) and validation (solid) accuracy against a hyper-parameter, one colour per
+    curve. ``curves`` maps a label to a list of dicts with ``param``, ``train_acc`` and ``val_acc``
+    (what :func:`practicum.features.sweep` returns)."""
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for index, (label, rows) in enumerate(curves.items()):
+        colour = f"C{index}"
+        x = [row[param] for row in rows]
+        ax.plot(x, [row["train_acc"] for row in rows], "--o", color=colour, alpha=0.6, label=f"{label} training")
+        ax.plot(x, [row["val_acc"] for row in rows], "-o", color=colour, label=f"{label} validation")
+    if chance is not None:
+        ax.axhline(chance, color="grey", lw=0.8, ls=":", label="chance")
+    if log:
+        ax.set_xscale("log")
+    ax.set(xlabel=param, ylabel="accuracy", title=title or f"Accuracy against {param}", ylim=(0.4, 1.02))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def perturbation_curves(panels: dict, ylabel: str = "validation accuracy", chance: float | None = 0.5):
+    """One panel per kind of change: ``panels`` maps a title to ``(xlabel, sizes, values)`` or to
+    ``(xlabel, sizes, {series label: values})``."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False, sharey=True)
+    for ax, (title, (xlabel, sizes, values)) in zip(axes.flat, panels.items()):
+        series = values if isinstance(values, dict) else {ylabel: values}
+        for label, ys in series.items():
+            ax.plot(sizes, ys, "-o", label=label)
+        if chance is not None:
+            ax.axhline(chance, color="grey", lw=0.8, ls=":")
+        ax.set(title=title, xlabel=xlabel)
+        if len(series) > 1:
+            ax.legend(fontsize=8)
+    axes.flat[0].set_ylabel(ylabel)
+    axes.flat[0].set_ylim(0, 1.02)
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_bars(scores: dict, references: dict | None = None, title: str = "Validation accuracy", xlim=(0.4, 1.0)):
+    """Horizontal bars, one per method (``scores`` maps a name to an accuracy, or to
+    ``{series: accuracy}`` for grouped bars), with vertical lines for ``references``."""
+    names = list(scores)
+    grouped = {k: v for k, v in scores.items()}
+    series = sorted({s for v in grouped.values() if isinstance(v, dict) for s in v}) or [None]
+    height = 0.8 / len(series)
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(names) * max(1, len(series) * 0.7) + 1.2))
+    y = np.arange(len(names))
+    for index, s in enumerate(series):
+        values = [grouped[n].get(s, np.nan) if isinstance(grouped[n], dict) else grouped[n] for n in names]
+        bars = ax.barh(y + (index - (len(series) - 1) / 2) * height, values, height=height, label=s)
+        ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=2)
+    for index, (label, value) in enumerate((references or {}).items()):
+        ax.axvline(value, color=f"C{index + len(series)}", ls="--", lw=1, label=f"{label} ({value:.3f})")
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    ax.set(xlabel="accuracy", xlim=xlim, title=title)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def tuning_swing(groups: dict, title: str = "The same features, tuned differently"):
+    """The burden of hand-engineering on one chart: ``groups`` maps a choice (e.g. "HOG cell size")
+    to ``{option: accuracy}``; each choice gets a column of labelled points and its swing (max − min)."""
+    fig, ax = plt.subplots(figsize=(1.9 * len(groups) + 1.5, 4))
+    for x, (choice, options) in enumerate(groups.items()):
+        values = np.array(list(options.values()), dtype=float)
+        ax.vlines(x, values.min(), values.max(), color=f"C{x}", lw=6, alpha=0.25)
+        ax.scatter(np.full(len(values), x), values, color=f"C{x}", zorder=3)
+        for option, value in options.items():
+            ax.annotate(str(option), (x, value), xytext=(8, 0), textcoords="offset points", va="center", fontsize=8)
+        ax.annotate(f"swing {100 * (values.max() - values.min()):.1f} pts", (x, values.max()), xytext=(0, 10),
+                    textcoords="offset points", ha="center", fontsize=8, color=f"C{x}")
+    ax.set_xticks(range(len(groups)), list(groups), fontsize=9)
+    ax.set_xlim(-0.5, len(groups) - 0.3)
+    ax.set(ylabel="validation accuracy", title=title)
+    ax.margins(y=0.15)
     fig.tight_layout()
     return fig

@@ -21,7 +21,7 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         return nbformat.read(path, as_version=4)
     except (json.JSONDecodeError, nbformat.reader.NotJSONError) as error:
         raise NotebookError(f"{path}: not a notebook (not valid JSON: {str(error)[:80]}); restore it from git or re-download it") from None
-    except (KeyError, AttributeError, nbformat.ValidationError) as error:
+    except (KeyError, AttributeError, TypeError, nbformat.ValidationError) as error:
         raise NotebookError(f"{path}: not a valid notebook ({error}); restore it from git or re-download it") from None
 
 

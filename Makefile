@@ -1,0 +1,47 @@
+# The course's commands. `make course` and `make test` create .venv from the pinned requirements
+# when it is missing or older than them, so a fresh clone needs nothing else.
+VENV    ?= .venv
+PYTHON  ?= python3
+BIN     := $(abspath $(VENV))/bin
+STAMP   := $(VENV)/.installed
+# nbgrader shells out to `alembic`: the virtual environment's bin/ must come first on PATH
+export PATH := $(BIN):$(PATH)
+
+# A local mirror of the photos beside the checkout (as in this project's CI) is used when present;
+# otherwise the course downloads the official archive on first use.
+MIRROR := $(abspath ../shared/data)
+ifneq ($(wildcard $(MIRROR)/cats_and_dogs_filtered),)
+export PRACTICUM_DATA_DIR ?= $(MIRROR)/cats_and_dogs_filtered
+endif
+ifneq ($(wildcard $(MIRROR)/holdout),)
+export PRACTICUM_HOLDOUT_DIR ?= $(MIRROR)/holdout
+endif
+
+FULL ?=
+RUN_FLAGS := $(if $(FULL),--full,)
+
+.PHONY: course test lab data tidy build venv
+
+course: $(STAMP) data  ## run every lesson and solution headless (FAST; FULL=1 for the published budgets)
+	$(BIN)/practicum run $(RUN_FLAGS)
+
+test: $(STAMP)  ## the test suite
+	$(BIN)/python -m pytest
+
+lab: $(STAMP) data  ## JupyterLab on the course
+	$(BIN)/jupyter lab --notebook-dir=.
+
+data: $(STAMP)  ## fetch (or find) the photos and check them
+	$(BIN)/practicum data
+
+tidy: $(STAMP)  ## clean notebooks before committing
+	$(BIN)/practicum tidy
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)

@@ -1,0 +1,94 @@
+"""``practicum``: the course's command line.
+
+- ``practicum run [--full] [NOTEBOOK...]`` executes the course headless and prints a summary table;
+- ``practicum data`` finds or downloads the photos and checks them;
+- ``practicum tidy [--check] [NOTEBOOK...]`` cleans notebooks for committing;
+- ``practicum build | check | grade`` come from the grader package (see ``grader.cli``).
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from practicum import paths
+
+
+def _run(args) -> int:
+    from practicum.runner import course_notebooks, format_table, run_notebook
+
+    notebooks = [Path(p) for p in args.notebooks] or course_notebooks()
+    results = []
+    for notebook in notebooks:
+        print(f"running {notebook} ({'full' if args.full else 'FAST'}) ...", flush=True)
+        results.append(run_notebook(notebook, fast=not args.full, cell_timeout=args.timeout))
+    print()
+    print(format_table(results))
+    return 0 if all(r.status == "ok" for r in results) else 1
+
+
+def _data(args) -> int:
+    from practicum import data
+
+    root = data.dataset_root()
+    print(f"photos in {root}")
+    for split in data.SPLITS:
+        _, labels = data.list_images(split)
+        print(f"  {split}: {len(labels)} photos ({int((labels == 0).sum())} cats, {int((labels == 1).sum())} dogs)")
+    return 0
+
+
+def _tidy(args) -> int:
+    from practicum.tidy import NotebookError, dumps, read_notebook, tidy, tidy_file
+
+    notebooks = [Path(p) for p in args.notebooks] or sorted(
+        nb for folder in (paths.NOTEBOOKS, paths.SOLUTIONS, paths.EXERCISES) for nb in folder.glob("*.ipynb"))
+    untidy = []
+    for notebook in notebooks:
+        try:
+            if args.check:
+                if dumps(tidy(read_notebook(notebook))) != notebook.read_text(encoding="utf-8"):
+                    untidy.append(notebook)
+            elif tidy_file(notebook):
+                print(f"tidied {notebook}")
+        except NotebookError as error:
+            print(error, file=sys.stderr)
+            return 2
+    for notebook in untidy:
+        print(f"{notebook}: not tidy (outputs, metadata or cell ids); run `practicum tidy {notebook}`", file=sys.stderr)
+    return 1 if untidy else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="practicum", description=__doc__.splitlines()[0])
+    commands = top.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="execute the course's notebooks headless and print a summary")
+    run.add_argument("notebooks", nargs="*", help="notebooks to run (default: every lesson and solution, in course order)")
+    run.add_argument("--full", action="store_true", help="full budgets (the published numbers) instead of FAST mode")
+    run.add_argument("--timeout", type=int, default=1800, help="seconds one cell may run (default: %(default)s)")
+    run.set_defaults(func=_run)
+
+    data = commands.add_parser("data", help="find or download the photos and check their layout and counts")
+    data.set_defaults(func=_data)
+
+    tidy = commands.add_parser("tidy", help="strip outputs and stray metadata from notebooks, give cells stable ids")
+    tidy.add_argument("notebooks", nargs="*", help="notebooks (default: notebooks/, solutions/, exercises/)")
+    tidy.add_argument("--check", action="store_true", help="change nothing; exit 1 if a notebook is not tidy")
+    tidy.set_defaults(func=_tidy)
+
+    try:
+        from grader.cli import register
+    except ImportError:  # the grader package is not there: the course still runs
+        pass
+    else:
+        register(commands)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Every committed notebook is clean, valid and follows the course's conventions (CONTRIBUTING.md)."""
+
+import re
+
+import nbformat
+import pytest
+
+from practicum import paths
+from practicum.tidy import dumps, read_notebook, tidy
+
+ALL = sorted(nb for folder in (paths.NOTEBOOKS, paths.SOLUTIONS, paths.EXERCISES) for nb in folder.glob("*.ipynb"))
+AUTHORED = [nb for nb in ALL if nb.parent != paths.EXERCISES]
+
+
+def ids(notebooks):
+    return [nb.relative_to(paths.ROOT).as_posix() for nb in notebooks]
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_notebook_is_valid_clean_and_tidy(path):
+    nb = read_notebook(path)
+    nbformat.validate(nb)
+    assert nb.metadata.kernelspec.name == "python3"
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"cell {cell.id} has outputs"
+    cell_ids = [cell.id for cell in nb.cells]
+    assert len(cell_ids) == len(set(cell_ids)), "cell ids repeat"
+    assert dumps(tidy(read_notebook(path))) == path.read_text(encoding="utf-8"), "run `practicum tidy`"
+
+
+@pytest.mark.parametrize("path", AUTHORED, ids=ids(AUTHORED))
+def test_notebook_follows_the_course_shape(path):
+    nb = read_notebook(path)
+    title = nb.cells[0]
+    assert title.cell_type == "markdown" and title.source.startswith("# "), "the first cell is the title"
+    assert paths.colab_url(path) in title.source, "the Colab badge must point at this very notebook"
+    setup = next(cell for cell in nb.cells if cell.cell_type == "code")
+    assert "google.colab" in setup.source, "the first code cell is the Colab-aware setup cell"
+    imports = re.findall(r"^(?:from|import) (\w+)", setup.source, flags=re.M)
+    for heavy in ("tensorflow", "keras"):
+        if heavy in imports:
+            assert imports.index("practicum") < imports.index(heavy), "import practicum first: it quiets TensorFlow"
+    parameters = [cell for cell in nb.cells if "parameters" in cell.metadata.get("tags", [])]
+    assert len(parameters) == 1, "exactly one cell is tagged `parameters`"
+    assert "FAST" in parameters[0].source
