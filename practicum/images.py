@@ -40,7 +40,8 @@ def read_rgb(path: Path) -> Image.Image:
             return image.convert("RGB")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         # DecompressionBombError: a damaged header that claims a gigantic image
-        raise ValueError(f"{type(error).__name__}: {error}") from error
+        reason = str(error).replace(str(path), Path(path).name)  # the warning names the file once, briefly
+        raise ValueError(f"{type(error).__name__}: {reason}") from error
 
 
 def decode_images(files: list[Path], image_size: int, report: DecodeReport) -> tuple[np.ndarray, list[int]]:
