@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from grader.cli import register as register_grader_commands
 from practicum import paths
 
 
@@ -76,12 +77,7 @@ def parser() -> argparse.ArgumentParser:
     tidy.add_argument("--check", action="store_true", help="change nothing; exit 1 if a notebook is not tidy")
     tidy.set_defaults(func=_tidy)
 
-    try:
-        from grader.cli import register
-    except ImportError:  # the grader package is not there: the course still runs
-        pass
-    else:
-        register(commands)
+    register_grader_commands(commands)
     return top
 
 

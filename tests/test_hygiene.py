@@ -44,3 +44,10 @@ def test_notebook_follows_the_course_shape(path):
     parameters = [cell for cell in nb.cells if "parameters" in cell.metadata.get("tags", [])]
     assert len(parameters) == 1, "exactly one cell is tagged `parameters`"
     assert "FAST" in parameters[0].source
+
+
+def test_exercises_are_generated_from_the_current_solutions():
+    from grader.build import build_all
+
+    stale = build_all(paths.SOLUTIONS, paths.EXERCISES, check_only=True)
+    assert stale == [], "exercises/ drifted from solutions/: run `practicum build` and commit exercises/"
