@@ -18,6 +18,11 @@ def register(subparsers) -> None:
     build.add_argument("--exercises", type=Path, default=paths.EXERCISES, help="default: %(default)s")
     build.set_defaults(func=run_build)
 
+    check = subparsers.add_parser("check", help="run your exercise notebook headless and see which exercises pass")
+    check.add_argument("notebook", type=Path)
+    check.add_argument("--timeout", type=float, default=600, help="seconds for the whole notebook (default: %(default)s)")
+    check.set_defaults(func=run_check)
+
 
 def run_build(args: argparse.Namespace) -> int:
     from grader.build import build_all
@@ -29,3 +34,22 @@ def run_build(args: argparse.Namespace) -> int:
         print("run `practicum build` and commit exercises/", file=sys.stderr)
         return 1
     return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from grader.check import check_notebook, summary_line
+    from practicum.tidy import NotebookError
+
+    try:
+        results = check_notebook(args.notebook, timeout=args.timeout)
+    except NotebookError as error:
+        print(error, file=sys.stderr)
+        return 1
+    if not results:
+        print(f"{args.notebook}: no graded exercises found; its nbgrader metadata may be lost. "
+              "Copy your answers into a fresh copy of the exercise notebook.", file=sys.stderr)
+        return 1
+    for result in results:
+        print(result)
+    print(summary_line(results))
+    return 0 if all(result.passed for result in results) else 1

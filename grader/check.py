@@ -1,0 +1,30 @@
+"""``practicum check NOTEBOOK``: a learner's self-check from the terminal.
+
+Runs the notebook headless in FAST mode with one time budget for the whole notebook and reports
+each graded exercise: passed or failed, its points, and the message of the visible test that failed.
+"""
+
+from pathlib import Path
+
+from nbgrader.utils import setenv
+
+from grader.execution import QUIET_FAST_ENV, BudgetedExecute, QuietTestCells
+from grader.results import ExerciseResult, autograded_test_cells, result_from_cell
+from practicum.tidy import read_notebook
+
+
+def check_notebook(path: Path, timeout: float = 600) -> list[ExerciseResult]:
+    path = Path(path)
+    nb = read_notebook(path)
+    resources = {"metadata": {"path": str(path.parent.resolve())}}
+    with setenv(**QUIET_FAST_ENV):  # the kernel inherits this process's environment
+        nb, resources = BudgetedExecute(budget=timeout).preprocess(nb, resources)
+    nb, resources = QuietTestCells().preprocess(nb, resources)
+    return [result_from_cell(cell) for cell in autograded_test_cells(nb)]
+
+
+def summary_line(results: list[ExerciseResult]) -> str:
+    passed = sum(result.passed for result in results)
+    points = sum(result.points or 0 for result in results)
+    total = sum(result.max_points for result in results)
+    return f"{passed}/{len(results)} exercises passed, {points:g}/{total:g} points"

@@ -1,0 +1,92 @@
+"""Running a notebook under a whole-notebook time budget, and keeping test cells honest.
+
+nbgrader's ``Execute`` gives every cell 30 s: too little for Keras training, and a training cell it
+interrupts leaves a half-trained model behind that may still pass the test after it. A kernel that
+dies leaves the cells after it unexecuted, with no error output, which nbgrader scores as passed
+(nbgrader issue #427). ``BudgetedExecute`` gives the notebook one budget, stops at the first cell
+that runs out of it or kills the kernel, and fails every test cell after that cell with a message
+naming it. ``check`` and ``grade`` both run notebooks through it.
+"""
+
+import time
+
+from nbclient.exceptions import DeadKernelError
+from nbformat import NotebookNode
+from nbformat.v4 import new_output
+from nbgrader import utils
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Float, List
+
+#: The ``ename`` of the error output added to a test cell that never ran because an earlier cell broke.
+NOT_RUN = "NotRun"
+TIMED_OUT = "CellTimeoutError"
+KERNEL_DIED = "KernelDied"
+
+#: The kernel's environment for headless runs: FAST mode, and no progress bars or TensorFlow logging
+#: on stderr (nbgrader scores a test cell that wrote to stderr as 0).
+QUIET_FAST_ENV = {"PRACTICUM_FAST": "1", "TQDM_DISABLE": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def error_output(ename: str, evalue: str) -> NotebookNode:
+    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+def describe_cell(cell: NotebookNode, index: int) -> str:
+    """Name a cell for a learner without quoting a test cell (whose source may hold hidden tests)."""
+    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+    if grade_id:
+        return f"cell {index + 1} ({grade_id})"
+    first_line = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+    return f"cell {index + 1} (`{first_line[:60]}`)"
+
+
+class BudgetedExecute(Execute):
+    """nbgrader's Execute with one time budget for the whole notebook instead of one per cell."""
+
+    budget = Float(600.0, help="Seconds the whole notebook may run.").tag(config=True)
+    # ipykernel warns on stderr that the kernel it talks to over localhost TCP is unencrypted; the
+    # kernel is ours and local, and the warning would only alarm learners.
+    extra_arguments = List(["--IPKernelApp.log_level=ERROR"]).tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._deadline = None  # set when the first cell starts: kernel start-up is not the learner's time
+        self._broken = None  # why the run stopped, once a cell timed out or the kernel died
+        self.error_on_timeout = {"ename": TIMED_OUT, "evalue": f"the notebook used up its {self.budget:g} s budget in this cell",
+                                 "traceback": [f"{TIMED_OUT}: the notebook used up its {self.budget:g} s budget in this cell"]}
+        self.timeout_func = self._seconds_left
+        return super().preprocess(nb, resources, km)
+
+    def _seconds_left(self, cell) -> int:
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.budget
+        # nbclient treats 0 or less as "no timeout", so an exhausted budget still means one second
+        return max(1, int(self._deadline - time.monotonic()))
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if self._broken is not None:
+            if utils.is_grade(cell):
+                cell.outputs = [error_output(NOT_RUN, f"not run: {self._broken}")]
+            return cell, resources
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            cell.outputs.append(error_output(KERNEL_DIED, "the Python kernel died while running this cell "
+                                                          "(it crashed, called os._exit or ran out of memory)"))
+            self._broken = f"the kernel died in {describe_cell(cell, index)}"
+            return cell, resources
+        if any(out.output_type == "error" and out.ename == TIMED_OUT for out in cell.outputs):
+            self._broken = f"{describe_cell(cell, index)} ran out of the notebook's {self.budget:g} s budget"
+        return cell, resources
+
+
+class QuietTestCells(NbGraderPreprocessor):
+    """Drop stderr from test cells before grades are read: nbgrader scores a test cell that wrote to
+    stderr as 0, and TensorFlow, Keras and tqdm write warnings and progress there that say nothing
+    about the learner's answer. A failing test raises, so its error output still decides the grade."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and utils.is_grade(cell):
+            cell.outputs = [out for out in cell.outputs if not (out.output_type == "stream" and out.name == "stderr")]
+        return cell, resources
