@@ -10,10 +10,12 @@ A folder is checked (layout and photo counts) the first time it is opened in a p
 arrays are cached on disk, keyed by the files they came from, so the second call is a file read.
 """
 
+import contextlib
 import hashlib
 import json
 import os
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,10 +128,9 @@ def load_photos(split: str = "train", image_size: int = 64, subset: int | None =
     base = files[0].parent.parent
     cache = _array_cache_path(files, image_size)
     report = DecodeReport()
-    if cache.exists():
-        with np.load(cache) as stored:
-            images, kept = stored["images"], stored["kept"]
-            report.skipped = [(files[i], str(reason)) for i, reason in zip(stored["skipped"], stored["reasons"])]
+    cached = _read_cache(cache, files)
+    if cached is not None:
+        images, kept, report.skipped = cached
     else:
         images, kept = decode_images(files, image_size, report)
         skipped_index = {path: i for i, path in enumerate(files)}
@@ -177,12 +178,25 @@ def _array_cache_path(files: list[Path], image_size: int) -> Path:
     return paths.cache_dir() / "arrays" / f"{digest.hexdigest()[:24]}.npz"
 
 
+def _read_cache(cache: Path, files: list[Path]):
+    """``(images, kept, skipped)`` stored for ``files``, or None when not cached or unreadable."""
+    if not cache.exists():
+        return None
+    try:
+        with np.load(cache) as stored:
+            skipped = [(files[i], str(reason)) for i, reason in zip(stored["skipped"], stored["reasons"])]
+            return stored["images"], stored["kept"], skipped
+    except (OSError, EOFError, ValueError, KeyError, IndexError, zipfile.BadZipFile):
+        return None  # a damaged cache file is decoded again and overwritten, never a learner's problem
+
+
 def _save_atomically(target: Path, **arrays: np.ndarray) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.stem}.{os.getpid()}.npz")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         np.savez(temporary, **arrays)
         temporary.replace(target)
     except OSError as error:  # a read-only or full cache costs speed, never the lesson
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
         warnings.warn(f"{target.parent}: could not cache decoded photos ({error}); they will be decoded again next time", stacklevel=3)
