@@ -70,7 +70,7 @@ def image_sizes(files: list[Path]) -> tuple[np.ndarray, np.ndarray]:
         try:
             with Image.open(path) as image:
                 sizes.append(image.size)
-        except (UnidentifiedImageError, OSError):
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
             continue
         kept.append(index)
     return np.array(sizes, dtype=np.int64).reshape(-1, 2), np.array(kept, dtype=np.int64)

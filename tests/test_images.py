@@ -10,7 +10,7 @@ from PIL import Image
 
 from conftest import CLASS_COLORS, write_photo
 from practicum.data import DataError, load_arrays, load_photos
-from practicum.images import BadImagesWarning, DecodeReport, decode_images, read_rgb
+from practicum.images import BadImagesWarning, DecodeReport, decode_images, image_sizes, read_rgb
 
 pytestmark = pytest.mark.usefixtures("isolated_paths")
 
@@ -66,6 +66,17 @@ def test_header_claiming_a_giant_image_is_a_value_error(tmp_path, monkeypatch):
     report = DecodeReport()
     images, kept = decode_images([path], 16, report)
     assert images.shape == (0, 16, 16, 3) and kept == [] and report.skipped[0][0] == path
+
+
+def test_image_sizes_reads_headers_and_skips_unreadable_files(tmp_path, monkeypatch):
+    small = write_photo(tmp_path / "small.jpg", RED, size=(8, 6))
+    wide = write_photo(tmp_path / "wide.png", RED, size=(12, 5), fmt="PNG")
+    huge = write_photo(tmp_path / "huge.jpg", RED, size=(32, 32))
+    notes = tmp_path / "notes.jpg"
+    notes.write_text("not a photo")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 32×32 counts as a decompression bomb now
+    sizes, kept = image_sizes([small, notes, wide, huge])
+    assert sizes.tolist() == [[8, 6], [12, 5]] and kept.tolist() == [0, 2]
 
 
 ODD_PHOTOS = {  # file name: (PIL format, mode, extra save arguments)
