@@ -16,14 +16,17 @@ away from the real cache can say ``pytestmark = pytest.mark.usefixtures("isolate
 - ``real_dataset`` / ``real_holdout``: the shared mirror beside the repository, or a skip.
 
 The plain helpers (``write_photo``, ``make_photo_tree``, ``make_class_folders``, ``zip_tree``,
-``tiny_spec_for``) build the same things by hand; import them with ``from conftest import ...``.
+``tiny_spec_for``, ``closed_port_url``, ``record_warnings``) build the same things by hand; import
+them with ``from conftest import ...``.
 """
 
 import io
 import socket
 import threading
+import warnings
 import zipfile
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -103,6 +106,14 @@ def tiny_spec_for(urls: tuple[str, ...] = ("http://127.0.0.1:9/unreachable.zip",
     downloads by mistake fails at once instead of reaching the network."""
     return DatasetSpec(name=name, urls=tuple(urls), size=size, folder="cats_and_dogs_filtered",
                        classes=("cats", "dogs"), splits={s: dict(c) for s, c in counts.items()}, sha256=sha256)
+
+
+@contextmanager
+def record_warnings():
+    """Every warning raised inside, even one already shown from the same line before."""
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always")
+        yield records
 
 
 # --- environment -----------------------------------------------------------------------------

@@ -2,15 +2,14 @@
 
 import os
 import traceback
-import warnings
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import practicum.data
-from conftest import CLASS_COLORS, TINY_COUNTS, make_class_folders, make_photo_tree, write_photo
+from conftest import (CLASS_COLORS, TINY_COUNTS, make_class_folders, make_photo_tree, record_warnings, tiny_spec_for,
+                      write_photo)
 from practicum import paths
 from practicum.data import (DataError, PhotoCountWarning, check_layout, dataset_root, list_images, load_arrays,
                             load_dataset, load_photos)
@@ -20,14 +19,6 @@ from practicum.registry import dataset_spec
 pytestmark = pytest.mark.usefixtures("isolated_paths")
 
 SIZES = (16, 24, 32)
-
-
-@contextmanager
-def record_warnings():
-    """Every warning raised inside, even one already shown from the same line before."""
-    with warnings.catch_warnings(record=True) as records:
-        warnings.simplefilter("always")
-        yield records
 
 
 def of(category, records):
@@ -164,8 +155,6 @@ def test_matching_counts_do_not_warn(tiny_dataset):
 
 def test_check_layout_counts_against_the_spec(tiny_dataset, tiny_spec):
     check_layout(tiny_dataset, tiny_spec)
-    from conftest import tiny_spec_for
-
     bigger = tiny_spec_for(counts={"train": {"cats": 8, "dogs": 9}, "validation": {"cats": 4, "dogs": 4}})
     with pytest.warns(PhotoCountWarning, match="train/dogs: 8 photos, the registry expects 9"):
         check_layout(tiny_dataset, bigger)

@@ -1,14 +1,13 @@
 """Decoding photos robustly: odd modes and formats become RGB, undecodable files are skipped once."""
 
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import CLASS_COLORS, write_photo
+from conftest import CLASS_COLORS, record_warnings, write_photo
 from practicum.data import DataError, load_arrays, load_photos
 from practicum.images import BadImagesWarning, DecodeReport, decode_images, image_sizes, read_rgb
 
@@ -39,14 +38,6 @@ def bad_files(folder: Path, tmp_path: Path) -> list[Path]:
 
 def only(category, records):
     return [r for r in records if issubclass(r.category, category)]
-
-
-@contextmanager
-def record_warnings():
-    """Every warning raised inside, even one already shown from the same line before."""
-    with warnings.catch_warnings(record=True) as records:
-        warnings.simplefilter("always")
-        yield records
 
 
 # --- read_rgb / decode_images -----------------------------------------------------------------
