@@ -136,3 +136,74 @@ def tuning_swing(groups: dict, title: str = "The same features, tuned differentl
     ax.margins(y=0.15)
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------- lessons 3 to 5 (ConvNets)
+
+
+def feature_maps(maps, titles=None, columns: int = 8, size: float = 1.6, cmap: str = "viridis", title: str = ""):
+    """Show 2-D arrays side by side, each with its own colour scale: the channels of one layer's
+    output (an ``(H, W, C)`` array) or a list of filtered images of any sizes."""
+    maps = [maps[..., c] for c in range(maps.shape[-1])] if isinstance(maps, np.ndarray) and maps.ndim == 3 else list(maps)
+    columns = min(columns, len(maps))
+    rows = int(np.ceil(len(maps) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size + (0.3 if title else 0)), squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if index >= len(maps):
+            continue
+        ax.imshow(np.asarray(maps[index], dtype=float), cmap=cmap)
+        if titles is not None:
+            ax.set_title(titles[index], fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(labels, predictions, title: str = "Confusion matrix"):
+    """A 2×2 confusion matrix (rows: true class, columns: predicted class) with counts and row shares."""
+    labels, predictions = np.asarray(labels).astype(int).reshape(-1), np.asarray(predictions).astype(int).reshape(-1)
+    counts = np.zeros((len(CLASS_NAMES), len(CLASS_NAMES)), dtype=int)
+    np.add.at(counts, (labels, predictions), 1)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(3.8, 3.4))
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for (row, column), count in np.ndenumerate(counts):
+        ax.text(column, row, f"{count}\n{shares[row, column]:.0%}", ha="center", va="center",
+                color="white" if shares[row, column] > 0.5 else "black")
+    ticks = range(len(CLASS_NAMES))
+    ax.set_xticks(ticks, [f"{n}" for n in CLASS_NAMES])
+    ax.set_yticks(ticks, [f"{n}" for n in CLASS_NAMES])
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    fig.tight_layout()
+    return fig
+
+
+def confidently_wrong(images, labels, probabilities, count: int = 8, columns: int = 4, size: float = 2.2):
+    """The ``count`` photos a model got wrong with the most confidence, titled with the truth and the
+    predicted probability of that (wrong) class. ``probabilities`` are P(dog)."""
+    labels, probabilities = np.asarray(labels).reshape(-1), np.asarray(probabilities, dtype=float).reshape(-1)
+    predicted = (probabilities > 0.5).astype(int)
+    confidence = np.where(predicted == 1, probabilities, 1 - probabilities)
+    wrong = np.flatnonzero(predicted != labels)
+    chosen = wrong[np.argsort(-confidence[wrong])][:count]
+    titles = [f"a {CLASS_NAMES[labels[i]]}; {confidence[i]:.0%} {CLASS_NAMES[predicted[i]]}" for i in chosen]
+    if not len(chosen):
+        fig, ax = plt.subplots(figsize=(4, 1))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no mistakes", ha="center", va="center")
+        return fig
+    return image_grid([images[i] for i in chosen], titles=titles, columns=min(columns, len(chosen)), size=size)
+
+
+def compare_curves(histories: dict, metric: str = "val_accuracy", title: str = ""):
+    """One curve per run: ``histories`` maps a label to a Keras ``History.history`` dict."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    for label, history in histories.items():
+        values = history[metric]
+        ax.plot(np.arange(1, len(values) + 1), values, label=label)
+    ax.set(xlabel="epoch", ylabel=metric, title=title or metric)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
