@@ -101,10 +101,10 @@ def list_images(split: str = "train", folder: Path | str | None = None) -> tuple
         if not class_dir.is_dir():
             raise DataError(f"{class_dir}: missing; a photo folder needs {' and '.join(c + '/' for c in spec.classes)} subfolders")
         found = _image_files(class_dir)
+        if not found:  # a one-class split would train, or score, a classifier on a single class
+            raise DataError(f"{class_dir}: no photos; add .jpg files there or point to another folder")
         files += found
         labels += [label] * len(found)
-    if not files:
-        raise DataError(f"{base}: no photos in {', '.join(spec.classes)}; add .jpg files there or point to another folder")
     return files, np.array(labels, dtype=np.int64)
 
 
@@ -157,9 +157,9 @@ def load_dataset(split: str = "train", image_size: int = 150, batch_size: int = 
     Training data is shuffled (seeded, anew each epoch) unless ``shuffle=False``; every other split
     keeps file order so that predictions line up with :func:`list_images`.
     """
+    images, labels = load_arrays(split, image_size, subset, seed, folder)  # data problems surface before TF loads
     import tensorflow as tf
 
-    images, labels = load_arrays(split, image_size, subset, seed, folder)
     if shuffle is None:
         shuffle = split == "train" and folder is None
     dataset = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32))).cache()

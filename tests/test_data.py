@@ -172,6 +172,19 @@ def test_empty_split_is_a_data_error(tiny_dataset):
     assert_learner_facing(caught.value)
 
 
+def test_a_class_with_no_photos_is_a_data_error_naming_its_folder(tiny_dataset, holdout_folder):
+    for photo in (tiny_dataset / "train" / "dogs").iterdir():
+        photo.unlink()
+    with pytest.warns(PhotoCountWarning):
+        with pytest.raises(DataError) as caught:
+            load_arrays("train", 16)
+    assert str(tiny_dataset / "train" / "dogs") in str(caught.value)
+    for photo in (holdout_folder / "cats").iterdir():
+        photo.unlink()
+    with pytest.raises(DataError, match="no photos"):
+        load_arrays(folder=holdout_folder, image_size=16)
+
+
 def test_unknown_split_is_a_data_error(tiny_dataset):
     with pytest.raises(DataError, match="train, validation"):
         load_arrays("test", 16)
