@@ -1,13 +1,15 @@
 """Download and unpack a dataset archive so that an interruption never leaves half a dataset.
 
-The archive is streamed into ``<cache>/downloads/<name>.zip.part`` with a progress bar, checked
-(exact byte size, optional SHA-256, the CRC-32 of every member), extracted into a temporary folder
-beside its destination and only then renamed into place. A failed step removes what it wrote and
+The archive is streamed into ``<cache>/downloads/<name>.zip.<pid>.part`` (one per process, so two
+notebooks starting at once never write into one file) with a progress bar, checked (exact byte size,
+optional SHA-256, the CRC-32 of every member), extracted into a temporary folder beside its
+destination and only then renamed into place. A failed step removes what it wrote and
 raises DownloadError with one line that says what went wrong and what to do.
 """
 
 import hashlib
 import http.client
+import os
 import shutil
 import tempfile
 import urllib.error
@@ -50,7 +52,7 @@ def fetch_archive(spec: DatasetSpec, downloads: Path, timeout: float = 60) -> Pa
 
 
 def _download(url: str, archive: Path, spec: DatasetSpec, timeout: float) -> None:
-    part = archive.with_name(archive.name + ".part")
+    part = archive.with_name(f"{archive.name}.{os.getpid()}.part")
     digest = hashlib.sha256()
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
@@ -97,6 +99,8 @@ def extract_archive(archive: Path, spec: DatasetSpec, destination: Path) -> Path
             raise DownloadError(f"{archive}: has no top-level folder {spec.folder}/; delete it and download again")
         unpacked.replace(destination)
     except _ZIP_ERRORS as error:
+        if destination.is_dir():  # another process unpacked the same archive first: use its copy
+            return destination
         raise DownloadError(f"could not extract {archive} ({error}); delete it and download again") from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
