@@ -1,0 +1,122 @@
+"""Lessons 3–5's graded exercises, end to end through the grader's own execution.
+
+For each exercise: the released notebook (built from the solution) fails every graded test with
+"not implemented yet" and no other cell errors; the solution gets full marks; answers written
+differently from the solution (another algorithm, another architecture) also get full marks.
+"""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.build import release
+from grader.execution import QUIET_FAST_ENV, BudgetedExecute, QuietTestCells
+from grader.results import autograded_test_cells, result_from_cell
+from nbgrader.utils import setenv
+from practicum import paths
+from practicum.checks import NOT_IMPLEMENTED
+from practicum.tidy import read_notebook
+
+pytestmark = pytest.mark.notebooks
+
+
+def execute(nb: nbformat.NotebookNode, folder: Path, budget: float = 300):
+    """Run ``nb`` as ``practicum check`` does; return (errors outside test cells, {grade_id: result})."""
+    resources = {"metadata": {"path": str(folder)}}
+    with setenv(**QUIET_FAST_ENV):
+        nb, resources = BudgetedExecute(budget=budget).preprocess(nb, resources)
+    nb, resources = QuietTestCells().preprocess(nb, resources)
+    tests = autograded_test_cells(nb)
+    errors = [f"cell {cell.id}: {out.ename}: {out.evalue}" for cell in nb.cells if cell.cell_type == "code" and cell not in tests
+              for out in cell.outputs if out.output_type == "error"]
+    return errors, {cell.metadata.nbgrader["grade_id"]: result_from_cell(cell) for cell in tests}
+
+
+def with_answers(nb: nbformat.NotebookNode, answers: dict) -> nbformat.NotebookNode:
+    nb = nbformat.from_dict(nb)
+    found = set()
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+            found.add(grade_id)
+    assert found == set(answers), f"no answer cells {set(answers) - found}"
+    return nb
+
+
+def assert_unanswered_fails_cleanly(name: str, tmp_path: Path):
+    exercise = release(read_notebook(paths.SOLUTIONS / f"{name}.ipynb"))
+    errors, results = execute(exercise, tmp_path)
+    assert errors == [], "only test cells may fail in an unanswered exercise"
+    assert results, "the exercise has graded tests"
+    for result in results.values():
+        assert not result.passed and result.points == 0
+        assert NOT_IMPLEMENTED in result.message and "Traceback" not in result.message, result.message
+
+
+def assert_full_marks(nb: nbformat.NotebookNode, tmp_path: Path):
+    errors, results = execute(nb, tmp_path)
+    assert errors == []
+    failed = {name: result.message for name, result in results.items() if not result.passed}
+    assert not failed
+    assert all(result.points == result.max_points for result in results.values())
+
+
+# --- lesson 3 ---------------------------------------------------------------------------------
+
+CONV_ALTERNATIVE = {
+    # a different algorithm: one output position at a time, tensordot over the window
+    "conv2d": '''
+def conv2d(image, kernels, stride=1, padding="valid"):
+    x = np.asarray(image).astype(float)
+    kh, kw, _, cout = kernels.shape
+    if padding == "same":
+        pads = []
+        for n, k in ((x.shape[0], kh), (x.shape[1], kw)):
+            need = max((int(np.ceil(n / stride)) - 1) * stride + k - n, 0)
+            pads.append((need // 2, need - need // 2))
+        x = np.pad(x, pads + [(0, 0)], mode="constant")
+    rows = range(0, x.shape[0] - kh + 1, stride)
+    cols = range(0, x.shape[1] - kw + 1, stride)
+    return np.array([[np.tensordot(x[r:r + kh, c:c + kw], kernels, axes=3) for c in cols] for r in rows]).reshape(len(rows), len(cols), cout)
+''',
+    # sliding_window_view instead of a loop over offsets
+    "max_pool": '''
+from numpy.lib.stride_tricks import sliding_window_view
+
+def max_pool(image, size=2, stride=None, padding="valid"):
+    s = stride if stride else size
+    x = np.asarray(image, dtype=float)
+    if padding == "same":
+        def extra(n):
+            need = max((-(-n // s) - 1) * s + size - n, 0)
+            return (need // 2, need - need // 2)
+        x = np.pad(x, [extra(x.shape[0]), extra(x.shape[1]), (0, 0)], constant_values=-np.inf)
+    windows = sliding_window_view(x, (size, size), axis=(0, 1))[::s, ::s]
+    return windows.max(axis=(-2, -1))
+''',
+}
+
+
+def test_lesson_3_unanswered_exercise_fails_cleanly(tmp_path):
+    assert_unanswered_fails_cleanly("03_convolutions", tmp_path)
+
+
+def test_lesson_3_solution_gets_full_marks(tmp_path):
+    assert_full_marks(read_notebook(paths.SOLUTIONS / "03_convolutions.ipynb"), tmp_path)
+
+
+def test_lesson_3_answers_written_differently_get_full_marks(tmp_path):
+    exercise = release(read_notebook(paths.SOLUTIONS / "03_convolutions.ipynb"))
+    assert_full_marks(with_answers(exercise, CONV_ALTERNATIVE), tmp_path)
+
+
+def test_lesson_3_a_wrong_padding_rule_fails_the_hidden_tests(tmp_path):
+    """Padding the extra row at the top instead of the bottom passes no Keras comparison."""
+    wrong = CONV_ALTERNATIVE["conv2d"].replace("(need // 2, need - need // 2)", "(need - need // 2, need // 2)")
+    solution = read_notebook(paths.SOLUTIONS / "03_convolutions.ipynb")  # hidden tests included
+    errors, results = execute(with_answers(solution, {"conv2d": wrong}), tmp_path)
+    assert errors == []
+    assert results["test_max_pool"].passed
+    assert not results["test_conv2d"].passed and "conv2d" in results["test_conv2d"].message
