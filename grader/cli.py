@@ -23,6 +23,15 @@ def register(subparsers) -> None:
     check.add_argument("--timeout", type=float, default=600, help="seconds for the whole notebook (default: %(default)s)")
     check.set_defaults(func=run_check)
 
+    grade = subparsers.add_parser("grade", help="autograde submissions with the hidden tests; write grades.csv and feedback")
+    grade.add_argument("submissions", nargs="+", type=Path, help="notebooks, folders of notebooks, nbgrader submitted/ trees or zips")
+    grade.add_argument("--out", type=Path, required=True, help="where grades.csv, feedback/ and the nbgrader course go")
+    grade.add_argument("--source", type=Path, default=paths.SOLUTIONS, help="solutions/ or an nbgrader source/ folder (default: %(default)s)")
+    grade.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default: %(default)s)")
+    grade.add_argument("--timeout", type=float, default=600, help="seconds for each submission's notebooks (default: %(default)s)")
+    grade.add_argument("--holdout", type=Path, help="the instructor's photos (cats/, dogs/) for model-quality tests")
+    grade.set_defaults(func=run_grade)
+
 
 def run_build(args: argparse.Namespace) -> int:
     from grader.build import build_all
@@ -53,3 +62,18 @@ def run_check(args: argparse.Namespace) -> int:
         print(result)
     print(summary_line(results))
     return 0 if all(result.passed for result in results) else 1
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    from grader.grade import grade
+    from grader.reports import summary_table, write_csv, write_feedback
+
+    report = grade(args.submissions, args.out, source=args.source, jobs=args.jobs, timeout=args.timeout, holdout=args.holdout)
+    write_csv(report.rows, args.out / "grades.csv")
+    write_feedback(report.rows, args.out / "feedback")
+    print(summary_table(report.rows))
+    for path in report.unplaced:
+        print(f"not graded: {path} (name it <learner>_<notebook>.ipynb; see docs/grading.md)", file=sys.stderr)
+    print(f"\n{len(report.rows)} grades in {args.out / 'grades.csv'}, feedback in {args.out / 'feedback'}"
+          + (f"; {report.reused} unchanged submissions not graded again" if report.reused else ""))
+    return 0 if report.rows and not report.unplaced else 1

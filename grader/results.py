@@ -61,3 +61,22 @@ def result_from_cell(cell: NotebookNode) -> ExerciseResult:
     message = failure_message(cell)
     return ExerciseResult(cell.metadata.nbgrader["grade_id"], passed=score == max_points and not message,
                           points=score, max_points=max_points, message=message)
+
+
+@dataclass
+class GradeRow:
+    """One line of grades.csv, plus what the feedback page says about it."""
+
+    learner: str
+    assignment: str
+    exercise: str
+    points: float
+    max_points: float
+    status: str  # "ok", "needs manual grading" or "error: <reason>"
+    message: str = ""  # the hidden or visible test's failure message
+    matched: str = ""  # how the submitted cell was found when not by its grade id
+
+    CSV_COLUMNS = ("learner", "assignment", "exercise", "points", "max_points", "status")
+
+    def csv_row(self) -> list:
+        return [self.learner, self.assignment, self.exercise, f"{self.points:g}", f"{self.max_points:g}", self.status]

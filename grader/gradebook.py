@@ -1,0 +1,94 @@
+"""Every read and write of nbgrader's gradebook the grader does, in one place.
+
+``grade`` keeps one course directory with one gradebook under ``--out`` (``course/``): the instructor's
+``nbgrader formgrader`` and ``nbgrader export`` work on it. Each submission is autograded by stock
+nbgrader in a scratch course of its own, on a copy of that gradebook, so that parallel workers never
+write to one SQLite file at once; its scores are then merged into the course's gradebook here.
+"""
+
+import os
+import shutil
+import sys
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+from nbgrader.converters import GenerateAssignment
+from nbgrader.coursedir import CourseDirectory
+from sqlalchemy.exc import SAWarning
+from traitlets.config import Config
+
+from grader.build import nbgrader_config
+
+# nbgrader's Gradebook checks its schema by running the `alembic` command, which lives next to this
+# Python when the course runs from a virtualenv that is not activated.
+if shutil.which("alembic") is None:
+    os.environ["PATH"] = f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+@contextmanager
+def quiet_sqlalchemy():
+    """nbgrader's add_submission builds a submission's rows through relationships before it adds them
+    to the session, and SQLAlchemy 2 warns "... not in session" on the autoflush in between. The rows
+    are added right after (every grade reads back), so on every run this warning is noise."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session", category=SAWarning)
+        yield
+
+
+@dataclass
+class Score:
+    notebook: str
+    grade_id: str
+    auto_score: float | None
+    max_score: float
+    needs_manual_grade: bool
+
+
+def db_url(course_root: Path) -> str:
+    return f"sqlite:///{Path(course_root).resolve() / 'gradebook.db'}"
+
+
+def course_directory(course_root: Path, config: Config | None = None) -> CourseDirectory:
+    return CourseDirectory(config=config or Config(), root=str(Path(course_root).resolve()), db_url=db_url(course_root))
+
+
+def register_assignment(course_root: Path, assignment_id: str) -> None:
+    """Record an assignment's source cells (ids, points, checksums, hidden tests) in the gradebook and
+    release it, exactly as ``nbgrader generate_assignment`` does."""
+    coursedir = course_directory(course_root, nbgrader_config())
+    coursedir.assignment_id = assignment_id
+    converter = GenerateAssignment(coursedir=coursedir, config=nbgrader_config())
+    converter.force = True  # the source may have changed since the last run
+    converter.start()
+
+
+def copy_gradebook(course_root: Path, scratch_root: Path) -> None:
+    shutil.copy2(Path(course_root) / "gradebook.db", Path(scratch_root) / "gradebook.db")
+
+
+def locked_sources(url: str, notebook: str, assignment_id: str) -> dict[str, str]:
+    """grade id → the source the gradebook holds for each locked cell (test cells with their hidden tests)."""
+    with Gradebook(url) as gb:
+        return {cell.name: cell.source for cell in gb.find_notebook(notebook, assignment_id).source_cells if cell.locked}
+
+
+def read_scores(course_root: Path, learner: str, assignment_id: str) -> dict[tuple[str, str], Score]:
+    """One learner's scores for one assignment, keyed by (notebook, grade id)."""
+    with Gradebook(db_url(course_root)) as gb:
+        submission = gb.find_submission(assignment_id, learner)
+        return {(nb.name, grade.name): Score(nb.name, grade.name, grade.auto_score, grade.max_score, grade.needs_manual_grade)
+                for nb in submission.notebooks for grade in nb.grades}
+
+
+def merge_scores(course_root: Path, learner: str, assignment_id: str, scores: list[Score]) -> None:
+    """Write a scratch course's scores into the course's gradebook, so formgrader and export see them."""
+    with quiet_sqlalchemy(), Gradebook(db_url(course_root)) as gb:
+        gb.update_or_create_student(learner)
+        gb.update_or_create_submission(assignment_id, learner)
+        for score in scores:
+            grade = gb.find_grade(score.grade_id, score.notebook, assignment_id, learner)
+            grade.auto_score, grade.needs_manual_grade = score.auto_score, score.needs_manual_grade
+        gb.db.commit()

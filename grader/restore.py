@@ -1,0 +1,92 @@
+"""Give a submission back the graded cells its learner deleted or stripped, before nbgrader grades it.
+
+nbgrader finds graded cells by the ``grade_id`` in their metadata. A deleted test cell then scores 0
+and is quietly flagged for manual grading, and a cell whose metadata was stripped (some editors and
+notebook converters do that) crashes ``OverwriteCells.add_missing_cells`` (``KeyError: 'normalize'``)
+or escapes grading. ``RestoreCells`` runs just before ``OverwriteCells`` and matches every graded cell
+of the released notebook to a submitted one: by grade id, else by unchanged source, else by position
+and cell type. It re-attaches the metadata of a matched cell and puts back a missing one from the
+release (an answer comes back as the unanswered stub); ``OverwriteCells`` then restores test cells'
+hidden tests from the gradebook. What was matched how goes into the notebook's metadata under
+``MATCH_KEY`` for the feedback.
+
+A locked cell the learner left exactly as released gets its full source (hidden tests included) from
+the gradebook here, which is what ``OverwriteCells`` would put back anyway; ``OverwriteCells`` then
+warns "checksum ... has changed" only for a read-only cell the learner really edited, instead of for
+every test cell with hidden tests in every submission.
+"""
+
+import copy
+
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+from grader import gradebook
+from grader.build import release
+from practicum.tidy import read_notebook
+
+MATCH_KEY = "practicum_grader"
+BY_ID = "grade id"
+BY_SOURCE = "matched by its unchanged source (its nbgrader metadata was missing)"
+BY_POSITION = "matched by its position (its nbgrader metadata was missing)"
+RESTORED = "missing from the submission, restored from the release"
+
+
+def _grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+class RestoreCells(NbGraderPreprocessor):
+    source_directory = Unicode(help="The course's source folder: <source_directory>/<assignment>/<notebook>.ipynb").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        released = release(read_notebook(f"{self.source_directory}/{info['assignment']}/{info['notebook']}.ipynb"))
+        tracked = [(index, cell) for index, cell in enumerate(released.cells) if _grade_id(cell)]
+        placed = {_grade_id(cell): index for index, cell in enumerate(nb.cells) if _grade_id(cell)}
+        unclaimed = [index for index, cell in enumerate(nb.cells) if not _grade_id(cell)]
+        how = {}
+        for position, reference in tracked:
+            grade_id = _grade_id(reference)
+            if grade_id in placed:
+                how[grade_id] = BY_ID
+                continue
+            index = self._match(nb, reference, position, unclaimed)
+            if index is not None:
+                how[grade_id] = BY_SOURCE if nb.cells[index].source == reference.source else BY_POSITION
+                nb.cells[index].metadata["nbgrader"] = copy.deepcopy(reference.metadata["nbgrader"])
+                unclaimed.remove(index)
+                placed[grade_id] = index
+            elif reference.metadata.nbgrader.get("grade") or reference.metadata.nbgrader.get("solution"):
+                how[grade_id] = RESTORED
+                self._insert(nb, copy.deepcopy(reference), after=self._previous_placed(tracked, position, placed))
+                placed = {_grade_id(cell): index for index, cell in enumerate(nb.cells) if _grade_id(cell)}
+                unclaimed = [index for index, cell in enumerate(nb.cells) if not _grade_id(cell)]
+        released_sources = {_grade_id(cell): cell.source for _, cell in tracked}
+        for grade_id, full_source in gradebook.locked_sources(info["db_url"], info["notebook"], info["assignment"]).items():
+            cell = nb.cells[placed[grade_id]] if grade_id in placed else None
+            if cell is not None and cell.source == released_sources.get(grade_id):
+                cell.source = full_source
+        nb.metadata[MATCH_KEY] = {"matched": how}
+        return nb, resources
+
+    @staticmethod
+    def _match(nb, reference, position, unclaimed) -> int | None:
+        same_type = [i for i in unclaimed if nb.cells[i].cell_type == reference.cell_type]
+        by_source = [i for i in same_type if nb.cells[i].source.strip() == reference.source.strip()]
+        if by_source:
+            return by_source[0]
+        return position if position in same_type else None
+
+    @staticmethod
+    def _previous_placed(tracked, position, placed) -> int:
+        """Where the last graded cell before this one sits in the submission (-1: at the top)."""
+        earlier = [placed[_grade_id(cell)] for index, cell in tracked if index < position and _grade_id(cell) in placed]
+        return max(earlier, default=-1)
+
+    @staticmethod
+    def _insert(nb, cell, after: int) -> None:
+        ids = {c.get("id") for c in nb.cells}
+        while cell.get("id") in ids:
+            cell.id = f"{cell.id}-restored"
+        nb.cells.insert(after + 1, cell)

@@ -1,0 +1,128 @@
+"""Autograde one learner's submission of one assignment with stock nbgrader, in a scratch course.
+
+``grade`` runs this module as a subprocess per submission (``python -m grader.worker``), so that a
+submission that loops, crashes its kernel or exhausts memory costs one row, never the batch. The
+scratch course holds ``source/<assignment>/``, a copy of the course's gradebook, the submission under
+``submitted/<learner>/<assignment>/`` and ``unreadable.json`` (notebook id → why it could not be
+read). The worker writes ``rows.json``: one GradeRow per graded cell. nbgrader's own log goes to this
+process's stderr, which ``grade`` keeps in ``autograde.log`` next to it.
+"""
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from nbgrader.api import MissingEntry
+from nbgrader.converters import Autograde
+from nbgrader.converters.base import NbGraderException
+from nbgrader.preprocessors import Execute, OverwriteCells
+from traitlets.config import Config
+
+from grader import gradebook
+from grader.build import nbgrader_config
+from grader.course import exercise_name, find_assignments
+from grader.execution import KERNEL_DIED, NOT_RUN, TIMED_OUT, BudgetedExecute, QuietTestCells
+from grader.restore import BY_ID, MATCH_KEY, RESTORED, RestoreCells
+from grader.results import GradeRow, failure_message
+from practicum.tidy import read_notebook
+
+_BROKEN_RUN = {NOT_RUN, KERNEL_DIED, TIMED_OUT}
+
+
+def autograde_config(course_root: Path, budget: float) -> Config:
+    """nbgrader's Autograde pipelines with three changes: RestoreCells before OverwriteCells, one
+    budget for the whole notebook instead of 30 s a cell, and test cells' stderr dropped."""
+    config = nbgrader_config()
+    sanitize = list(Autograde.class_traits()["sanitize_preprocessors"].default())
+    sanitize.insert(sanitize.index(OverwriteCells), RestoreCells)
+    autograde = [BudgetedExecute if step is Execute else step for step in Autograde.class_traits()["autograde_preprocessors"].default()]
+    autograde.insert(autograde.index(BudgetedExecute) + 1, QuietTestCells)
+    config.Autograde.sanitize_preprocessors = sanitize
+    config.Autograde.autograde_preprocessors = autograde
+    config.RestoreCells.source_directory = str(Path(course_root).resolve() / "source")
+    config.BudgetedExecute.budget = budget
+    return config
+
+
+def autograde(course_root: Path, learner: str, assignment_id: str, budget: float) -> str:
+    """Run nbgrader's Autograde; return why it failed, or "" when it did not."""
+    config = autograde_config(course_root, budget)
+    coursedir = gradebook.course_directory(course_root, config)
+    coursedir.assignment_id, coursedir.student_id = assignment_id, learner
+    try:
+        with gradebook.quiet_sqlalchemy():
+            Autograde(coursedir=coursedir, config=config).start()
+    except NbGraderException as error:
+        return f"nbgrader could not grade it ({error or 'see autograde.log'})"
+    return ""
+
+
+def rows_for(course_root: Path, learner: str, assignment_id: str, failure: str) -> list[GradeRow]:
+    """One row per graded cell of the assignment's source, in order, with nbgrader's score."""
+    course_root = Path(course_root)
+    assignment = find_assignments(course_root / "source")[assignment_id]
+    unreadable = json.loads((course_root / "unreadable.json").read_text())
+    try:
+        scores = gradebook.read_scores(course_root, learner, assignment_id)
+    except MissingEntry:  # Autograde stopped before it recorded the submission
+        scores = {}
+    rows = []
+    for notebook in assignment.notebooks:
+        graded_path = course_root / "autograded" / learner / assignment_id / f"{notebook}.ipynb"
+        graded = read_notebook(graded_path) if graded_path.exists() else None
+        matched = graded.metadata.get(MATCH_KEY, {}).get("matched", {}) if graded else {}
+        submitted = {c.metadata.nbgrader["grade_id"]: c for c in graded.cells if "grade_id" in c.metadata.get("nbgrader", {})} if graded else {}
+        if notebook in unreadable:
+            problem = unreadable[notebook]
+        else:
+            problem = "" if graded else (failure or "notebook not submitted")
+        missing_answer = ""
+        for cell in read_notebook(course_root / "source" / assignment_id / f"{notebook}.ipynb").cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("solution"):  # the answer the test cells after it test, until the next answer
+                missing_answer = f"answer cell {meta['grade_id']} is missing from the submission" if matched.get(meta["grade_id"]) == RESTORED else ""
+            if meta.get("grade"):
+                how = matched.get(meta["grade_id"], BY_ID)
+                row = _row(submitted.get(meta["grade_id"]), scores.get((notebook, meta["grade_id"])),
+                           problem or (missing_answer if not meta.get("solution") else ""))
+                row.learner, row.assignment, row.max_points = learner, assignment_id, float(meta.get("points", 0))
+                row.exercise, row.matched = exercise_name(assignment, notebook, meta["grade_id"]), "" if how == BY_ID else how
+                rows.append(row)
+    return rows
+
+
+def _row(cell, score, problem: str) -> GradeRow:
+    """A cell's points, status and message; learner, assignment and exercise are the caller's to fill in."""
+    message = failure_message(cell) if cell is not None and cell.cell_type == "code" else ""
+    broken = cell is not None and any(out.output_type == "error" and out.ename in _BROKEN_RUN for out in cell.get("outputs", []))
+    if problem:
+        status = f"error: {problem}"
+    elif broken:
+        status = f"error: {message}"
+    elif score is not None and score.needs_manual_grade:
+        status = "needs manual grading"
+    else:
+        status = "ok"
+    points = (score.auto_score or 0) if score is not None and not problem else 0
+    return GradeRow("", "", "", points=points, max_points=0, status=status, message=message)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("course_root", type=Path)
+    parser.add_argument("learner")
+    parser.add_argument("assignment")
+    parser.add_argument("--budget", type=float, default=600, help="seconds for each notebook")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="[%(levelname)s] %(message)s")
+    failure = autograde(args.course_root, args.learner, args.assignment, args.budget)
+    rows = rows_for(args.course_root, args.learner, args.assignment, failure)
+    (args.course_root / "rows.json").write_text(json.dumps([asdict(row) for row in rows], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""``practicum grade`` on a class of learners: every way a submission goes wrong costs its own rows only."""
+
+import csv
+import importlib.util
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader import gradebook
+from grader.grade import grade
+from grader.reports import summary_table, write_csv, write_feedback
+from practicum import paths
+
+_spec = importlib.util.spec_from_file_location("learners", Path(__file__).parent / "fixtures" / "grader" / "learners.py")
+learners = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(learners)
+
+IN_A_FOLDER = ["correct", "unanswered", "looping", "crashing", "segfault", "deleted_cells"]
+IN_A_ZIP = ["stripped", "noisy", "wrong_dtype", "not_json", "truncated", "empty"]
+TIMEOUT = 10
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """One batch, graded once: a folder of ``<learner>_<notebook>.ipynb`` files plus an LMS-style zip."""
+    root = tmp_path_factory.mktemp("grade")
+    folder = root / "downloads"
+    learners.write(folder, IN_A_FOLDER, pattern="{learner}_01_arrays.ipynb")
+    zipped_files = learners.write(root / "lms", IN_A_ZIP, pattern="{learner}/01_arrays.ipynb")
+    archive = root / "lms.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in zipped_files:
+            zipped.write(path, path.relative_to(root / "lms"))
+    holdout = root / "holdout"
+    (holdout / "cats").mkdir(parents=True)
+    out = root / "out"
+    report = grade([folder, archive], out, source=learners.SOLUTIONS, jobs=2, timeout=TIMEOUT, holdout=holdout)
+    write_csv(report.rows, out / "grades.csv")
+    write_feedback(report.rows, out / "feedback")
+    return {"report": report, "out": out, "inputs": [folder, archive], "folder": folder, "holdout": holdout}
+
+
+def _rows(graded, learner):
+    return {row.exercise: row for row in graded["report"].rows if row.learner == learner}
+
+
+def _points(graded, learner):
+    return sum(row.points for row in _rows(graded, learner).values())
+
+
+def test_every_learner_gets_a_row_per_exercise_in_grades_csv(graded):
+    with open(graded["out"] / "grades.csv", newline="") as stream:
+        table = list(csv.DictReader(stream))
+    assert list(table[0]) == ["learner", "assignment", "exercise", "points", "max_points", "status"]
+    assert {(r["learner"], r["exercise"]) for r in table} == {(name, ex) for name in IN_A_FOLDER + IN_A_ZIP
+                                                              for ex in ("test_scale_pixels", "test_flatten")}
+    assert graded["report"].unplaced == []
+
+
+def test_correct_answers_score_full_marks_whatever_else_is_in_the_batch(graded):
+    for learner in ["correct", "noisy"]:  # noisy writes to stderr in tests, and needs --holdout
+        assert {(r.points, r.status) for r in _rows(graded, learner).values()} == {(2, "ok"), (1, "ok")}, learner
+
+
+def test_unanswered_exercises_score_zero_with_the_not_implemented_message(graded):
+    rows = _rows(graded, "unanswered")
+    assert _points(graded, "unanswered") == 0
+    assert all(row.status == "ok" and "not implemented yet" in row.message for row in rows.values())
+
+
+def test_a_timed_out_or_crashed_cell_fails_every_test_after_it_and_says_which_cell(graded):
+    for learner, why in [("looping", "ran out of the notebook's"), ("crashing", "kernel died"), ("segfault", "kernel died")]:
+        rows = _rows(graded, learner)
+        assert rows["test_scale_pixels"].points == 2, f"{learner}: tests before the broken cell count"
+        assert rows["test_flatten"].points == 0, f"{learner}: a dead or stopped kernel never passes"
+        assert rows["test_flatten"].status.startswith("error:") and why in rows["test_flatten"].status
+        assert "cell 7 (flatten)" in rows["test_flatten"].status
+
+
+def test_a_deleted_test_cell_is_restored_and_graded_and_a_deleted_answer_is_named(graded):
+    rows = _rows(graded, "deleted_cells")
+    assert rows["test_scale_pixels"].points == 2 and rows["test_scale_pixels"].status == "ok"
+    assert "restored" in rows["test_scale_pixels"].matched
+    assert rows["test_flatten"].points == 0
+    assert rows["test_flatten"].status == "error: answer cell flatten is missing from the submission"
+
+
+def test_cells_without_nbgrader_metadata_are_matched_and_reported(graded):
+    rows = _rows(graded, "stripped")
+    assert _points(graded, "stripped") == 3
+    assert all("unchanged source" in row.matched for row in rows.values())
+
+
+def test_unreadable_submissions_cost_their_own_rows_only(graded):
+    for learner in ["not_json", "truncated"]:
+        rows = _rows(graded, learner)
+        assert _points(graded, learner) == 0
+        assert {row.status for row in rows.values()} == {"error: not a notebook (not valid JSON)"}
+    assert _points(graded, "empty") == 0
+    assert "answer cell scale_pixels is missing" in _rows(graded, "empty")["test_scale_pixels"].status
+
+
+def test_feedback_gives_hidden_test_messages_but_never_their_source(graded):
+    pages = {page.stem: page.read_text() for page in (graded["out"] / "feedback").glob("*.html")}
+    assert set(pages) == set(IN_A_FOLDER + IN_A_ZIP)
+    assert "expected float32 values, got float64" in pages["wrong_dtype"]
+    assert "use .astype(np.float32)" in pages["wrong_dtype"]
+    assert "not implemented yet" in pages["unanswered"]
+    for name, page in pages.items():
+        for line in learners.HIDDEN_TEST_LINES:
+            assert line not in page, f"hidden test source in {name}'s feedback"
+        assert "BEGIN HIDDEN TESTS" not in page
+
+
+def test_scores_reach_the_nbgrader_gradebook_of_the_course_directory(graded):
+    scores = gradebook.read_scores(graded["out"] / "course", "correct", "01_arrays")
+    assert {key: score.auto_score for key, score in scores.items()} == {("01_arrays", "test_scale_pixels"): 2, ("01_arrays", "test_flatten"): 1}
+    assert (graded["out"] / "course" / "autograded" / "correct" / "01_arrays" / "01_arrays.ipynb").exists()
+
+
+def test_regrading_skips_unchanged_submissions(graded):
+    again = grade(graded["inputs"], graded["out"], source=learners.SOLUTIONS, jobs=2, timeout=TIMEOUT, holdout=graded["holdout"])
+    assert again.reused == len(IN_A_FOLDER + IN_A_ZIP)
+    assert again.rows == graded["report"].rows
+
+
+def test_grade_command_regrades_what_changed_prints_the_table_and_writes_csv_and_feedback(graded):
+    (graded["folder"] / "unanswered_01_arrays.ipynb").write_text(learners.notebooks()["correct"])
+    command = [sys.executable, "-m", "grader", "grade", *map(str, graded["inputs"]), "--out", str(graded["out"]),
+               "--source", str(learners.SOLUTIONS), "--timeout", str(TIMEOUT), "--holdout", str(graded["holdout"]), "--jobs", "2"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=paths.ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "", "a clean run prints nothing alarming"
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.strip()}
+    assert lines["unanswered"].split()[2] == "3/3" and lines["correct"].split()[2] == "3/3"
+    assert "not a notebook (not valid JSON)" in lines["truncated"]
+    assert f"{len(IN_A_FOLDER + IN_A_ZIP) - 1} unchanged submissions not graded again" in result.stdout
+    with open(graded["out"] / "grades.csv", newline="") as stream:
+        assert {r["points"] for r in csv.DictReader(stream) if r["learner"] == "unanswered"} == {"2", "1"}
+
+
+def test_summary_table_has_a_line_per_learner_with_points_and_notes(graded):
+    table = summary_table(graded["report"].rows).splitlines()
+    assert table[0].split() == ["learner", "assignment", "points", "notes"]
+    lines = {line.split()[0]: line for line in table[1:]}
+    assert "3/3" in lines["correct"] and lines["correct"].rstrip().endswith("3/3")
+    assert "kernel died" in lines["crashing"]
+
+
+def test_a_worker_past_its_hard_limit_is_stopped_and_costs_one_row_each(tmp_path):
+    learners.write(tmp_path / "in", ["looping"])
+    report = grade([tmp_path / "in"], tmp_path / "out", source=learners.SOLUTIONS, timeout=1, grace=0)
+    assert {row.status for row in report.rows} == {"error: grading took longer than 1 s and was stopped"}
+    assert all(row.points == 0 for row in report.rows)
+
