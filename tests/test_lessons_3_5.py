@@ -120,3 +120,34 @@ def test_lesson_3_a_wrong_padding_rule_fails_the_hidden_tests(tmp_path):
     assert errors == []
     assert results["test_max_pool"].passed
     assert not results["test_conv2d"].passed and "conv2d" in results["test_conv2d"].message
+
+
+# --- lesson 4 ---------------------------------------------------------------------------------
+
+CONVNET_ALTERNATIVE = {
+    # another architecture and API: functional, separable convolutions, batch norm, global pooling, Adam
+    "build_convnet": '''
+def build_convnet(input_shape):
+    inputs = keras.Input(input_shape)
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1)(inputs)
+    for filters in (24, 48):
+        x = keras.layers.SeparableConv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = keras.layers.BatchNormalization()(x)
+        x = keras.layers.Activation("relu")(x)
+        x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    return model
+''',
+}
+
+
+def test_lesson_4_unanswered_exercise_fails_cleanly(tmp_path):
+    assert_unanswered_fails_cleanly("04_convnet_from_scratch", tmp_path)
+
+
+def test_lesson_4_solution_and_a_different_network_get_full_marks(tmp_path):
+    solution = read_notebook(paths.SOLUTIONS / "04_convnet_from_scratch.ipynb")
+    assert_full_marks(solution, tmp_path)
+    assert_full_marks(with_answers(release(solution), CONVNET_ALTERNATIVE), tmp_path)
