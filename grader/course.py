@@ -64,19 +64,19 @@ class GradeCell:
     notebook: str
     grade_id: str
     max_points: float
-    is_answer: bool  # an answer cell graded by hand, not a test cell
 
 
 def grade_cells(assignment: Assignment, source_root: Path) -> list[GradeCell]:
-    """The assignment's graded cells in notebook and cell order, read from its source notebooks."""
+    """The assignment's graded cells (tests, answers and tasks graded by hand) in notebook and cell
+    order, read from its source notebooks."""
     from practicum.tidy import read_notebook
 
     cells = []
     for notebook in assignment.notebooks:
         for cell in read_notebook(Path(source_root) / assignment.id / f"{notebook}.ipynb").cells:
             meta = cell.metadata.get("nbgrader", {})
-            if meta.get("grade"):
-                cells.append(GradeCell(notebook, meta["grade_id"], float(meta.get("points", 0)), bool(meta.get("solution"))))
+            if meta.get("grade") or meta.get("task"):
+                cells.append(GradeCell(notebook, meta["grade_id"], float(meta.get("points", 0))))
     return cells
 
 

@@ -84,7 +84,7 @@ def rows_for(course_root: Path, learner: str, assignment_id: str, failure: str) 
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("solution"):  # the answer the test cells after it test, until the next answer
                 missing_answer = f"answer cell {meta['grade_id']} is missing from the submission" if matched.get(meta["grade_id"]) == RESTORED else ""
-            if meta.get("grade"):
+            if meta.get("grade") or meta.get("task"):  # a task is graded by hand, but graded all the same
                 how = matched.get(meta["grade_id"], BY_ID)
                 row = _row(submitted.get(meta["grade_id"]), scores.get((notebook, meta["grade_id"])),
                            problem or (missing_answer if not meta.get("solution") else ""))
