@@ -1,0 +1,254 @@
+"""Lessons 1–2's graded exercises behave as the course promises.
+
+- the released exercise, unanswered, fails every graded test with "not implemented yet" and errors
+  in no other cell;
+- the solution scores full marks, hidden tests included;
+- correct answers written *differently* from the solution score full marks too (the tests test
+  behaviour, not code text);
+- without PRACTICUM_HOLDOUT_DIR, the model-quality test fails with a message for the instructor.
+
+Each notebook runs headless in FAST mode through the grader (``grader.check``), with the real photos
+and holdout; the module is skipped where those are missing.
+"""
+
+import os
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader import utils
+from nbgrader.utils import setenv
+
+from grader.build import build_exercise, release
+from grader.check import check_notebook
+from grader.execution import QUIET_FAST_ENV, BudgetedExecute
+from practicum import paths
+from practicum.checks import NOT_IMPLEMENTED
+from practicum.tidy import dumps, read_notebook
+
+SHARED = paths.ROOT.parent / "shared" / "data"
+DATA_DIR = os.environ.get("PRACTICUM_DATA_DIR") or str(SHARED / "cats_and_dogs_filtered")
+HOLDOUT_DIR = os.environ.get("PRACTICUM_HOLDOUT_DIR") or str(SHARED / "holdout")
+LESSONS = ["01_raw_pixels", "02_engineered_features"]
+
+pytestmark = [
+    pytest.mark.notebooks,
+    pytest.mark.skipif(not (Path(DATA_DIR).is_dir() and Path(HOLDOUT_DIR).is_dir()),
+                       reason="needs the photos (PRACTICUM_DATA_DIR) and the instructor's holdout (PRACTICUM_HOLDOUT_DIR)"),
+]
+
+
+@pytest.fixture(autouse=True)
+def real_photos(monkeypatch, tmp_path):
+    monkeypatch.setenv("PRACTICUM_DATA_DIR", DATA_DIR)
+    monkeypatch.setenv("PRACTICUM_HOLDOUT_DIR", HOLDOUT_DIR)
+    monkeypatch.setenv("PRACTICUM_BUILD_DIR", str(tmp_path / "build"))
+
+
+# Correct answers in another style than the solutions': loops where they vectorise, matrix algebra
+# where they broadcast, other estimators for the classifiers.
+ALTERNATIVES = {
+    "01_raw_pixels": {
+        "flatten_and_scale": '''
+            def flatten_and_scale(images):
+                return np.stack([np.ravel(image) for image in np.asarray(images)]) * (1 / 255.0)
+        ''',
+        "class_mean_images": '''
+            def class_mean_images(images, labels):
+                sums, counts = np.zeros((2,) + np.shape(images)[1:]), [0, 0]
+                for image, label in zip(images, labels):
+                    sums[int(label)] += image          # float64 accumulator: no uint8 wrap-around
+                    counts[int(label)] += 1
+                return sums / np.array(counts)[:, None, None, None]
+        ''',
+        "nearest_mean_predict": '''
+            def nearest_mean_predict(images, means):
+                x = np.asarray(images, dtype=float).reshape(len(images), -1)
+                m = np.asarray(means, dtype=float).reshape(len(means), -1)
+                squared = (x ** 2).sum(1)[:, None] - 2 * x @ m.T + (m ** 2).sum(1)[None, :]
+                return np.argmin(squared, axis=1)
+        ''',
+        "accuracy": '''
+            def accuracy(labels, predictions):
+                return sum(int(a == b) for a, b in zip(labels, predictions)) / len(labels)
+        ''',
+        "train_pixel_classifier": '''
+            class NearestMean:
+                def fit(self, images, labels):
+                    self.means = class_mean_images(images, labels)
+                    return self
+
+                def predict(self, images):
+                    return nearest_mean_predict(images, self.means)
+
+            def train_pixel_classifier(images, labels):
+                return NearestMean().fit(images, labels)
+        ''',
+    },
+    "02_engineered_features": {
+        "color_histogram": '''
+            def color_histogram(images, bins):
+                x = np.asarray(images, dtype=float)
+                n = len(x)
+                index = np.floor(x * bins / 256).astype(int).reshape(n, -1, 3)
+                out = np.zeros((n, 3, bins))
+                for c in range(3):
+                    for b in range(bins):
+                        out[:, c, b] = (index[:, :, c] == b).sum(axis=1)
+                return out.reshape(n, 3 * bins) / (3 * index.shape[1])
+        ''',
+        "orientation_histogram": '''
+            def orientation_histogram(images, bins=9):
+                grey = np.asarray(images, dtype=np.float32).mean(axis=3)
+                gy, gx = np.gradient(grey, axis=(1, 2))
+                angle = np.rad2deg(np.arctan2(gy, gx))
+                angle[angle < 0] += 180
+                angle[angle >= 180] -= 180
+                out = np.stack([np.histogram(a, bins=bins, range=(0, 180), weights=w)[0]
+                                for a, w in zip(angle, np.sqrt(gx ** 2 + gy ** 2))])
+                totals = out.sum(axis=1, keepdims=True)
+                return np.where(totals > 0, out / np.where(totals > 0, totals, 1), 0.0)
+        ''',
+        "fit_and_score": '''
+            from sklearn.metrics import accuracy_score
+
+            def fit_and_score(model, X_train, y_train, X_val, y_val):
+                fitted = model.fit(X_train, y_train)
+                return accuracy_score(y_train, fitted.predict(X_train)), fitted.score(X_val, y_val)
+        ''',
+        "train_feature_classifier": '''
+            from sklearn.linear_model import LogisticRegression
+            from sklearn.pipeline import Pipeline
+            from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+            def train_feature_classifier(images, labels):
+                describe = FunctionTransformer(lambda x: features.extract(x, ["hog", "hsv_hist", "lbp"]))
+                model = Pipeline([("features", describe), ("scale", StandardScaler()),
+                                  ("linear", LogisticRegression(C=0.005, max_iter=3000))])
+                return model.fit(images, labels)
+        ''',
+    },
+}
+
+
+def _solution(lesson: str) -> Path:
+    return paths.SOLUTIONS / f"{lesson}.ipynb"
+
+
+def _answer_cells(nb) -> dict:
+    return {cell.metadata.nbgrader["grade_id"]: cell for cell in nb.cells
+            if cell.cell_type == "code" and utils.is_solution(cell)}
+
+
+def _by_name(results) -> dict:
+    return {result.name: result for result in results}
+
+
+def _execute(path: Path) -> nbformat.NotebookNode:
+    """Run a notebook the way ``grader.check`` does and return it with its outputs."""
+    nb = read_notebook(path)
+    with setenv(**QUIET_FAST_ENV):
+        nb, _ = BudgetedExecute(budget=600).preprocess(nb, {"metadata": {"path": str(path.parent.resolve())}})
+    return nb
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_each_exercise_has_at_least_four_graded_answers_and_a_holdout_test(lesson):
+    nb = read_notebook(_solution(lesson))
+    tests = [cell for cell in nb.cells if cell.cell_type == "code" and utils.is_grade(cell)]
+    assert len(_answer_cells(nb)) >= 4 and len(tests) >= 4
+    for cell in tests:
+        assert "### BEGIN HIDDEN TESTS" in cell.source and "with check(" in cell.source, cell.metadata.nbgrader["grade_id"]
+    assert sum("load_holdout" in cell.source for cell in tests) == 1
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_committed_exercise_is_built_from_its_solution(lesson):
+    exercise = paths.EXERCISES / f"{lesson}.ipynb"
+    assert exercise.exists(), f"run `practicum build` to generate {exercise.name}"
+    assert exercise.read_text(encoding="utf-8") == dumps(release(read_notebook(_solution(lesson))))
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_unanswered_exercise_fails_every_test_with_not_implemented_and_errors_nowhere_else(lesson, tmp_path):
+    exercise = tmp_path / f"{lesson}.ipynb"
+    build_exercise(_solution(lesson), exercise)
+    nb = _execute(exercise)
+    graded = 0
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        errors = [out for out in cell.outputs if out.output_type == "error"]
+        stderr = [out.text for out in cell.outputs if out.output_type == "stream" and out.name == "stderr"]
+        assert not stderr, f"cell {index} wrote to stderr: {stderr}"
+        if utils.is_grade(cell):
+            graded += 1
+            assert len(errors) == 1 and NOT_IMPLEMENTED in errors[0].evalue, f"cell {index}: {[e.evalue for e in errors]}"
+            assert "Traceback" not in errors[0].evalue
+        else:
+            assert not errors, f"cell {index} ({cell.source.splitlines()[0]}) errored: {errors[0].ename}: {errors[0].evalue}"
+    assert graded >= 4
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_solution_scores_full_marks(lesson):
+    results = check_notebook(_solution(lesson))
+    assert len(results) >= 4
+    for result in results:
+        assert result.passed and result.points == result.max_points, str(result)
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_alternative_correct_answers_score_full_marks(lesson, tmp_path):
+    nb = read_notebook(_solution(lesson))
+    cells = _answer_cells(nb)
+    assert set(ALTERNATIVES[lesson]) == set(cells), "every answer cell needs an alternative implementation"
+    for grade_id, source in ALTERNATIVES[lesson].items():
+        assert source.strip() not in cells[grade_id].source
+        cells[grade_id].source = f"### BEGIN SOLUTION\n{textwrap.dedent(source).strip()}\n### END SOLUTION"
+    notebook = tmp_path / f"{lesson}.ipynb"
+    notebook.write_text(dumps(nb), encoding="utf-8")
+    results = check_notebook(notebook)
+    for result in results:
+        assert result.passed and result.points == result.max_points, str(result)
+
+
+def test_holdout_test_tells_the_instructor_when_the_holdout_is_missing(monkeypatch):
+    monkeypatch.delenv("PRACTICUM_HOLDOUT_DIR")
+    results = _by_name(check_notebook(_solution("01_raw_pixels")))
+    holdout = results.pop("test_train_pixel_classifier")
+    assert not holdout.passed and "PRACTICUM_HOLDOUT_DIR is not set" in holdout.message
+    assert "instructors:" in holdout.message
+    assert all(result.passed for result in results.values()), "only the holdout test depends on it"
+
+
+# Answers that pass the visible tests but are wrong in general: the hidden tests must catch them.
+PLAUSIBLE_BUT_WRONG = {
+    "flatten_and_scale": ('''
+        def flatten_and_scale(images):
+            images = np.asarray(images)
+            return images.reshape(len(images), -1) / images.max()     # scales by the batch's maximum, not 255
+    ''', "batch"),
+    "nearest_mean_predict": ('''
+        def nearest_mean_predict(images, means):
+            x = np.asarray(images).reshape(len(images), 1, -1)
+            m = np.asarray(means).reshape(1, len(means), -1)
+            return np.abs(x - m).sum(-1).argmin(1)                    # L1 distance, and uint8 wraps
+    ''', "uint8 means"),
+}
+
+
+def test_hidden_tests_catch_answers_that_only_pass_the_visible_ones(tmp_path):
+    nb = read_notebook(_solution("01_raw_pixels"))
+    cells = _answer_cells(nb)
+    for grade_id, (source, _) in PLAUSIBLE_BUT_WRONG.items():
+        cells[grade_id].source = f"### BEGIN SOLUTION\n{textwrap.dedent(source).strip()}\n### END SOLUTION"
+    notebook = tmp_path / "wrong.ipynb"
+    notebook.write_text(dumps(nb), encoding="utf-8")
+    results = _by_name(check_notebook(notebook))
+    for grade_id, (_, hidden_case) in PLAUSIBLE_BUT_WRONG.items():
+        result = results[f"test_{grade_id}"]
+        assert not result.passed and result.points == 0, str(result)
+        assert "in general" in result.message and hidden_case in result.message, result.message
+    assert results["test_accuracy"].passed and results["test_class_mean_images"].passed
