@@ -43,6 +43,10 @@ def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: i
     out = Path(out).resolve()
     course = out / "course"
     course.mkdir(parents=True, exist_ok=True)
+    config_file = course / "nbgrader_config.py"
+    if not config_file.exists():  # so that `nbgrader export` and formgrader, run in course/, find their course
+        config_file.write_text("# Written by `practicum grade`: this folder is an nbgrader course.\nc = get_config()\n"
+                               "c.CourseDirectory.root = __file__.rsplit('/', 1)[0]\n")
     assignments = find_assignments(Path(source))
     submissions, unplaced = find_submissions(inputs, assignments, out / "incoming")
     for assignment_id in sorted({s.assignment for s in submissions}):

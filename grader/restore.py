@@ -2,7 +2,8 @@
 
 nbgrader finds graded cells by the ``grade_id`` in their metadata. A deleted test cell then scores 0
 and is quietly flagged for manual grading, and a cell whose metadata was stripped (some editors and
-notebook converters do that) crashes ``OverwriteCells.add_missing_cells`` (``KeyError: 'normalize'``)
+notebook converters do that) crashes ``OverwriteCells.add_missing_cells`` with a KeyError (measured:
+``KeyError: 'scale_pixels'``, the grade id of the graded cell before it; reported as ``'normalize'``)
 or escapes grading. ``RestoreCells`` runs just before ``OverwriteCells`` and matches every graded cell
 of the released notebook to a submitted one: by grade id, else by unchanged source, else by position
 and cell type. It re-attaches the metadata of a matched cell and puts back a missing one from the

@@ -2,6 +2,7 @@
 
 import csv
 import importlib.util
+import os
 import subprocess
 import sys
 import zipfile
@@ -115,10 +116,16 @@ def test_feedback_gives_hidden_test_messages_but_never_their_source(graded):
         assert "BEGIN HIDDEN TESTS" not in page
 
 
-def test_scores_reach_the_nbgrader_gradebook_of_the_course_directory(graded):
-    scores = gradebook.read_scores(graded["out"] / "course", "correct", "01_arrays")
+def test_the_out_folder_holds_an_nbgrader_course_that_nbgrader_export_reads(graded):
+    course = graded["out"] / "course"
+    scores = gradebook.read_scores(course, "correct", "01_arrays")
     assert {key: score.auto_score for key, score in scores.items()} == {("01_arrays", "test_scale_pixels"): 2, ("01_arrays", "test_flatten"): 1}
-    assert (graded["out"] / "course" / "autograded" / "correct" / "01_arrays" / "01_arrays.ipynb").exists()
+    assert (course / "autograded" / "correct" / "01_arrays" / "01_arrays.ipynb").exists()
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run([sys.executable, "-m", "nbgrader", "export"], cwd=course, env=env, check=True, capture_output=True)
+    with open(course / "grades.csv", newline="") as stream:
+        totals = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(stream)}
+    assert totals["correct"] == 3 and totals["looping"] == 2 and totals["unanswered"] == 0
 
 
 def test_regrading_skips_unchanged_submissions(graded):
