@@ -81,7 +81,10 @@ def _grade_submission(submission: Submission, assignment: Assignment, course: Pa
     if len(unreadable) == len(submission.notebooks):  # nothing to run: no worker needed
         failure = ""
     else:
-        failure = _run_worker(scratch, submission, timeout / len(assignment.notebooks), timeout + grace, env)
+        # each submission saves its models and metrics in its own build folder: in a shared one, a hidden
+        # test could load another learner's model (or a stale one) when this learner's training failed
+        kernel_env = {**env, "PRACTICUM_BUILD_DIR": str(scratch / "build")}
+        failure = _run_worker(scratch, submission, timeout / len(assignment.notebooks), timeout + grace, kernel_env)
     if failure or len(unreadable) == len(submission.notebooks):
         rows = _error_rows(submission, assignment, course, unreadable, failure)
         rows_file.write_text(json.dumps([row.__dict__ for row in rows], indent=1))

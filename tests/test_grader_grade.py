@@ -66,6 +66,11 @@ def test_correct_answers_score_full_marks_whatever_else_is_in_the_batch(graded):
         assert {(r.points, r.status) for r in _rows(graded, learner).values()} == {(2, "ok"), (1, "ok")}, learner
 
 
+def test_each_submission_saves_into_a_build_folder_of_its_own(graded):
+    assert (graded["out"] / "work" / "01_arrays" / "noisy" / "build" / "saved_by.txt").read_text() == "noisy"
+    assert not (paths.build_dir() / "saved_by.txt").exists()
+
+
 def test_unanswered_exercises_score_zero_with_the_not_implemented_message(graded):
     rows = _rows(graded, "unanswered")
     assert _points(graded, "unanswered") == 0
