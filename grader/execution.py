@@ -21,10 +21,16 @@ from traitlets import Float, List
 NOT_RUN = "NotRun"
 TIMED_OUT = "CellTimeoutError"
 KERNEL_DIED = "KernelDied"
+#: The error names that mean "the run broke here", not "the test failed".
+BROKEN_RUN = {NOT_RUN, TIMED_OUT, KERNEL_DIED}
 
 #: The kernel's environment for headless runs: FAST mode, and no progress bars or TensorFlow logging
 #: on stderr (nbgrader scores a test cell that wrote to stderr as 0).
 QUIET_FAST_ENV = {"PRACTICUM_FAST": "1", "TQDM_DISABLE": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def broke_the_run(cell: NotebookNode) -> bool:
+    return any(out.output_type == "error" and out.ename in BROKEN_RUN for out in cell.get("outputs", []))
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from grader import gradebook
@@ -29,6 +29,13 @@ from practicum.tidy import NotebookError, read_notebook
 
 #: Seconds a worker gets beyond the notebooks' budget: kernel start-up and nbgrader's own work.
 STARTUP_GRACE = 120.0
+
+
+@dataclass
+class _Outcome:
+    rows: list[GradeRow]
+    reused: bool = False  # graded before, from the same files
+    autograded: bool = False  # nbgrader graded it now: its scores go into the course's gradebook
 
 
 @dataclass
@@ -53,30 +60,35 @@ def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: i
         copy_source(assignments[assignment_id], course)
         gradebook.register_assignment(course, assignment_id)
 
+    # the worker and its kernels import this course's packages even where it is not pip-installed
     env = {**os.environ, **QUIET_FAST_ENV, "PYTHONPATH": os.pathsep.join(filter(None, [str(paths.ROOT), os.environ.get("PYTHONPATH")]))}
     if holdout:
         env["PRACTICUM_HOLDOUT_DIR"] = str(Path(holdout).resolve())
     report = GradeReport(unplaced=unplaced)
 
-    def grade_one(submission: Submission) -> tuple[list[GradeRow], bool]:
-        return _grade_submission(submission, assignments[submission.assignment], course, out / "work", env, timeout, grace)
+    def grade_one(submission: Submission) -> _Outcome:
+        assignment = assignments[submission.assignment]
+        try:
+            return _grade_submission(submission, assignment, course, out / "work", env, timeout, grace)
+        except Exception as error:  # noqa: BLE001 — whatever one submission does, the batch goes on
+            return _Outcome(_error_rows(submission, assignment, course, {}, f"grading failed: {type(error).__name__}: {error}"))
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for submission, (rows, reused) in zip(submissions, pool.map(grade_one, submissions)):
-            report.rows.extend(rows)
-            report.reused += reused
-            if not reused:  # the course's gradebook is written from this thread only, one submission at a time
-                _merge(submission, assignments[submission.assignment], course, out / "work", rows)
+        for submission, outcome in zip(submissions, pool.map(grade_one, submissions)):
+            report.rows.extend(outcome.rows)
+            report.reused += outcome.reused
+            if outcome.autograded:  # the course's gradebook is written from this thread only, one submission at a time
+                _merge(submission, course, out / "work" / submission.assignment / submission.learner)
     return report
 
 
 def _grade_submission(submission: Submission, assignment: Assignment, course: Path, work: Path, env: dict,
-                      timeout: float, grace: float) -> tuple[list[GradeRow], bool]:
+                      timeout: float, grace: float) -> _Outcome:
     scratch = work / submission.assignment / submission.learner
     key = _fingerprint(submission, assignment, timeout)
     rows_file = scratch / "rows.json"
     if rows_file.exists() and (scratch / "key").exists() and (scratch / "key").read_text() == key:
-        return [GradeRow(**row) for row in json.loads(rows_file.read_text())], True
+        return _Outcome([GradeRow(**row) for row in json.loads(rows_file.read_text())], reused=True)
     unreadable = _prepare_scratch(submission, course, scratch)
     if len(unreadable) == len(submission.notebooks):  # nothing to run: no worker needed
         failure = ""
@@ -85,13 +97,14 @@ def _grade_submission(submission: Submission, assignment: Assignment, course: Pa
         # test could load another learner's model (or a stale one) when this learner's training failed
         kernel_env = {**env, "PRACTICUM_BUILD_DIR": str(scratch / "build")}
         failure = _run_worker(scratch, submission, timeout / len(assignment.notebooks), timeout + grace, kernel_env)
-    if failure or len(unreadable) == len(submission.notebooks):
-        rows = _error_rows(submission, assignment, course, unreadable, failure)
-        rows_file.write_text(json.dumps([row.__dict__ for row in rows], indent=1))
-    else:
+    autograded = not failure and len(unreadable) < len(submission.notebooks)
+    if autograded:
         rows = [GradeRow(**row) for row in json.loads(rows_file.read_text())]
+    else:
+        rows = _error_rows(submission, assignment, course, unreadable, failure)
+        rows_file.write_text(json.dumps([asdict(row) for row in rows], indent=1))
     (scratch / "key").write_text(key)
-    return rows, False
+    return _Outcome(rows, autograded=autograded)
 
 
 def _fingerprint(submission: Submission, assignment: Assignment, timeout: float) -> str:
@@ -152,11 +165,10 @@ def _error_rows(submission: Submission, assignment: Assignment, course: Path, un
             for cell in grade_cells(assignment, course / "source")]
 
 
-def _merge(submission: Submission, assignment: Assignment, course: Path, work: Path, rows: list[GradeRow]) -> None:
+def _merge(submission: Submission, course: Path, scratch: Path) -> None:
     """Copy the autograded notebooks and scores into the course directory, for formgrader and export."""
-    scratch = work / submission.assignment / submission.learner
     graded = scratch / "autograded" / submission.learner / submission.assignment
-    if not graded.exists():
+    if not graded.exists():  # nbgrader gave up on it; rows.json says why
         return
     target = course / "autograded" / submission.learner / submission.assignment
     if target.exists():

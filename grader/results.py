@@ -1,10 +1,12 @@
 """One graded exercise's outcome, as ``check`` prints it and ``grade`` writes it."""
 
 import html
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from nbformat import NotebookNode
 from nbgrader import utils
+
+from grader.execution import broke_the_run
 
 
 @dataclass
@@ -19,7 +21,7 @@ class ExerciseResult:
     def __str__(self) -> str:
         mark = "✓" if self.passed else ("?" if self.status == "needs manual grading" else "✗")
         line = f"{mark} {self.name}: {_points(self.points)}/{_points(self.max_points)} points"
-        if self.status != "ok":
+        if self.status != "ok" and self.message not in self.status:
             line += f" [{self.status}]"
         return line + (f" — {self.message}" if self.message else "")
 
@@ -28,9 +30,6 @@ class ExerciseResult:
         message = f"<br><span style='white-space:pre-wrap'>{html.escape(self.message)}</span>" if self.message else ""
         return (f"<p style='color:{colour}'><b>{html.escape(self.name)}</b>: "
                 f"{_points(self.points)}/{_points(self.max_points)} points ({html.escape(self.status)}){message}</p>")
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def _points(value: float | None) -> str:
@@ -60,7 +59,8 @@ def result_from_cell(cell: NotebookNode) -> ExerciseResult:
     score, max_points = utils.determine_grade(cell)
     message = failure_message(cell)
     return ExerciseResult(cell.metadata.nbgrader["grade_id"], passed=score == max_points and not message,
-                          points=score, max_points=max_points, message=message)
+                          points=score, max_points=max_points, message=message,
+                          status=f"error: {message}" if broke_the_run(cell) else "ok")
 
 
 @dataclass

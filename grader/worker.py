@@ -15,6 +15,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import MissingEntry
 from nbgrader.converters import Autograde
 from nbgrader.converters.base import NbGraderException
@@ -24,13 +25,10 @@ from traitlets.config import Config
 from grader import gradebook
 from grader.build import nbgrader_config
 from grader.course import exercise_name, find_assignments
-from grader.execution import KERNEL_DIED, NOT_RUN, TIMED_OUT, BudgetedExecute, QuietTestCells
+from grader.execution import BudgetedExecute, QuietTestCells, broke_the_run
 from grader.restore import BY_ID, MATCH_KEY, RESTORED, RestoreCells
 from grader.results import GradeRow, failure_message
 from practicum.tidy import read_notebook
-
-_BROKEN_RUN = {NOT_RUN, KERNEL_DIED, TIMED_OUT}
-
 
 def autograde_config(course_root: Path, budget: float) -> Config:
     """nbgrader's Autograde pipelines with three changes: RestoreCells before OverwriteCells, one
@@ -72,42 +70,37 @@ def rows_for(course_root: Path, learner: str, assignment_id: str, failure: str) 
     rows = []
     for notebook in assignment.notebooks:
         graded_path = course_root / "autograded" / learner / assignment_id / f"{notebook}.ipynb"
-        graded = read_notebook(graded_path) if graded_path.exists() else None
-        matched = graded.metadata.get(MATCH_KEY, {}).get("matched", {}) if graded else {}
-        submitted = {c.metadata.nbgrader["grade_id"]: c for c in graded.cells if "grade_id" in c.metadata.get("nbgrader", {})} if graded else {}
-        if notebook in unreadable:
-            problem = unreadable[notebook]
-        else:
-            problem = "" if graded else (failure or "notebook not submitted")
+        graded = read_notebook(graded_path) if graded_path.exists() else nbformat.v4.new_notebook()
+        matched = graded.metadata.get(MATCH_KEY, {}).get("matched", {})
+        submitted = {c.metadata.nbgrader["grade_id"]: c for c in graded.cells if "grade_id" in c.metadata.get("nbgrader", {})}
+        problem = unreadable.get(notebook) or ("" if graded_path.exists() else failure or "notebook not submitted")
         missing_answer = ""
         for cell in read_notebook(course_root / "source" / assignment_id / f"{notebook}.ipynb").cells:
             meta = cell.metadata.get("nbgrader", {})
-            if meta.get("solution"):  # the answer the test cells after it test, until the next answer
+            if meta.get("solution"):  # the answer that the test cells after it test, up to the next answer
                 missing_answer = f"answer cell {meta['grade_id']} is missing from the submission" if matched.get(meta["grade_id"]) == RESTORED else ""
-            if meta.get("grade") or meta.get("task"):  # a task is graded by hand, but graded all the same
-                how = matched.get(meta["grade_id"], BY_ID)
-                row = _row(submitted.get(meta["grade_id"]), scores.get((notebook, meta["grade_id"])),
-                           problem or (missing_answer if not meta.get("solution") else ""))
-                row.learner, row.assignment, row.max_points = learner, assignment_id, float(meta.get("points", 0))
-                row.exercise, row.matched = exercise_name(assignment, notebook, meta["grade_id"]), "" if how == BY_ID else how
-                rows.append(row)
+            if not (meta.get("grade") or meta.get("task")):  # a task is graded by hand, but graded all the same
+                continue
+            grade_id = meta["grade_id"]
+            points, status, message = _outcome(submitted.get(grade_id), scores.get((notebook, grade_id)),
+                                               problem or ("" if meta.get("solution") else missing_answer))
+            how = matched.get(grade_id, BY_ID)
+            rows.append(GradeRow(learner, assignment_id, exercise_name(assignment, notebook, grade_id), points,
+                                 float(meta.get("points", 0)), status, message, matched="" if how == BY_ID else how))
     return rows
 
 
-def _row(cell, score, problem: str) -> GradeRow:
-    """A cell's points, status and message; learner, assignment and exercise are the caller's to fill in."""
+def _outcome(cell, score: gradebook.Score | None, problem: str) -> tuple[float, str, str]:
+    """(points, status, message) of one graded cell, from nbgrader's score and the cell's outputs."""
     message = failure_message(cell) if cell is not None and cell.cell_type == "code" else ""
-    broken = cell is not None and any(out.output_type == "error" and out.ename in _BROKEN_RUN for out in cell.get("outputs", []))
     if problem:
-        status = f"error: {problem}"
-    elif broken:
-        status = f"error: {message}"
-    elif score is not None and score.needs_manual_grade:
-        status = "needs manual grading"
-    else:
-        status = "ok"
-    points = (score.auto_score or 0) if score is not None and not problem else 0
-    return GradeRow("", "", "", points=points, max_points=0, status=status, message=message)
+        return 0, f"error: {problem}", message
+    if cell is not None and broke_the_run(cell):
+        return 0, f"error: {message}", message
+    points = (score.auto_score or 0) if score is not None else 0
+    if score is not None and score.needs_manual_grade:
+        return points, "needs manual grading", message
+    return points, "ok", message
 
 
 def main(argv: list[str] | None = None) -> int:
