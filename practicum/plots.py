@@ -98,9 +98,8 @@ def perturbation_curves(panels: dict, ylabel: str = "validation accuracy", chanc
 def accuracy_bars(scores: dict, references: dict | None = None, title: str = "Validation accuracy", xlim=(0.4, 1.0)):
     """Horizontal bars, one per method (``scores`` maps a name to an accuracy, or to
     ``{series: accuracy}`` for grouped bars), with vertical lines for ``references``."""
-    names = list(scores)
-    grouped = {k: v for k, v in scores.items()}
-    series = sorted({s for v in grouped.values() if isinstance(v, dict) for s in v}) or [None]
+    names, grouped = list(scores), dict(scores)
+    series = list(dict.fromkeys(s for v in grouped.values() if isinstance(v, dict) for s in v)) or [None]
     height = 0.8 / len(series)
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(names) * max(1, len(series) * 0.7) + 1.2))
     y = np.arange(len(names))
@@ -113,7 +112,8 @@ def accuracy_bars(scores: dict, references: dict | None = None, title: str = "Va
     ax.set_yticks(y, names)
     ax.invert_yaxis()
     ax.set(xlabel="accuracy", xlim=xlim, title=title)
-    ax.legend(fontsize=8, loc="lower right")
+    if series != [None] or references:
+        ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
 

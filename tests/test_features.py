@@ -203,3 +203,28 @@ def test_committed_results_have_the_fixed_header_and_fractions():
         assert row["stage"] in {"pixels", "features"} or row["stage"]
         if record.split_metric(row["metric"])[0].endswith("_acc"):
             assert 0.0 <= float(row["value"]) <= 1.0
+
+
+# ------------------------------------------------------------------------ plots (lessons 1–2)
+
+def test_lesson_plots_draw_without_error():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from practicum import plots
+
+    rows = [{"C": c, "train_acc": 0.6 + c / 10, "val_acc": 0.55} for c in (0.01, 0.1, 1.0)]
+    figures = [
+        plots.sweep_curves({"32 px": rows, "64 px": rows}, param="C"),
+        plots.perturbation_curves({"shift": ("pixels", [0, 2], {"accuracy": [0.6, 0.55], "changed": [0, 0.2]}),
+                                   "mirror": ("mirrored", [0, 1], [0.6, 0.58])}),
+        plots.accuracy_bars({"hog": {"logistic": 0.71, "svm": 0.75}, "rgb": {"logistic": 0.6, "svm": 0.62}},
+                            references={"chance": 0.5}),
+        plots.accuracy_bars({"a": 0.6, "b": 0.7}),
+        plots.tuning_swing({"bins": {4: 0.6, 8: 0.62}, "cell": {8: 0.68, 16: 0.71, 32: 0.7}}),
+    ]
+    for figure in figures:
+        assert isinstance(figure, matplotlib.figure.Figure)
+        plt.close(figure)

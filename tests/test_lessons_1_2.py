@@ -252,3 +252,18 @@ def test_hidden_tests_catch_answers_that_only_pass_the_visible_ones(tmp_path):
         assert not result.passed and result.points == 0, str(result)
         assert "in general" in result.message and hidden_case in result.message, result.message
     assert results["test_accuracy"].passed and results["test_class_mean_images"].passed
+
+
+def test_benchmark_script_runs_on_a_small_subset_and_writes_nothing(capsys, monkeypatch):
+    import sys
+
+    sys.path.insert(0, str(paths.ROOT))
+    from benchmarks import classical, record
+
+    monkeypatch.setattr(classical, "PIXEL_SIZES", (32,))   # a smoke test: one size, two values of C
+    monkeypatch.setattr(classical, "PIXEL_C", (1e-3, 1e-2))
+    before = record.RESULTS.read_bytes()
+    classical.main(["--stage", "pixels", "--subset", "60", "--dry-run"])
+    out = capsys.readouterr().out
+    assert "logreg_32px" in out and "holdout" in out and "best on validation" in out
+    assert record.RESULTS.read_bytes() == before
