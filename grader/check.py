@@ -8,7 +8,7 @@ from pathlib import Path
 
 from nbgrader.utils import setenv
 
-from grader.execution import QUIET_FAST_ENV, BudgetedExecute, QuietTestCells
+from grader.execution import QUIET_FAST_ENV, BudgetedExecute, QuietKernelManager, QuietTestCells
 from grader.results import ExerciseResult, autograded_test_cells, result_from_cell
 from practicum.tidy import read_notebook
 
@@ -18,7 +18,7 @@ def check_notebook(path: Path, timeout: float = 600) -> list[ExerciseResult]:
     nb = read_notebook(path)
     resources = {"metadata": {"path": str(path.parent.resolve())}}
     with setenv(**QUIET_FAST_ENV):  # the kernel inherits this process's environment
-        nb, resources = BudgetedExecute(budget=timeout).preprocess(nb, resources)
+        nb, resources = BudgetedExecute(budget=timeout, kernel_manager_class=QuietKernelManager).preprocess(nb, resources)
     nb, resources = QuietTestCells().preprocess(nb, resources)
     return [result_from_cell(cell) for cell in autograded_test_cells(nb)]
 

@@ -8,8 +8,10 @@ that runs out of it or kills the kernel, and fails every test cell after that ce
 naming it. ``check`` and ``grade`` both run notebooks through it.
 """
 
+import subprocess
 import time
 
+from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
@@ -85,6 +87,16 @@ class BudgetedExecute(Execute):
         if any(out.output_type == "error" and out.ename == TIMED_OUT for out in cell.outputs):
             self._broken = f"{describe_cell(cell, index)} ran out of the notebook's {self.budget:g} s budget"
         return cell, resources
+
+
+class QuietKernelManager(AsyncKernelManager):
+    """Starts a kernel whose process stderr goes nowhere: TensorFlow's C++ start-up lines ("oneDNN
+    custom operations are on") are written there, not to the notebook, and would land in a learner's
+    terminal. What a cell writes to sys.stderr still reaches the notebook."""
+
+    async def start_kernel(self, **kw):
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        return await super().start_kernel(**kw)
 
 
 class QuietTestCells(NbGraderPreprocessor):

@@ -7,7 +7,7 @@ hidden tests included).
 
 import csv
 import html
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from grader.results import GradeRow
@@ -94,5 +94,7 @@ def _notes(rows: list[GradeRow]) -> str:
     manual = sum(row.status == "needs manual grading" for row in rows)
     if manual:
         notes.append(f"{manual} to grade by hand")
-    notes += [f"{row.exercise} {row.matched}" for row in rows if row.matched]
+    matched = Counter(row.matched for row in rows if row.matched)
+    for how, count in sorted(matched.items()):
+        notes.append(f"{count} test cells {how}" if count > 1 else f"{next(r.exercise for r in rows if r.matched == how)} {how}")
     return "; ".join(notes)

@@ -28,13 +28,17 @@ from practicum.tidy import read_notebook
 
 MATCH_KEY = "practicum_grader"
 BY_ID = "grade id"
-BY_SOURCE = "matched by its unchanged source (its nbgrader metadata was missing)"
-BY_POSITION = "matched by its position (its nbgrader metadata was missing)"
-RESTORED = "missing from the submission, restored from the release"
+BY_SOURCE = "found by its unchanged text (its nbgrader metadata was missing)"
+BY_POSITION = "found by its position (its nbgrader metadata was missing)"
+RESTORED = "missing, put back from the exercise"
 
 
 def _grade_id(cell) -> str | None:
     return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def _same_source(cell, reference) -> bool:
+    return cell.source.strip() == reference.source.strip()
 
 
 class RestoreCells(NbGraderPreprocessor):
@@ -54,7 +58,7 @@ class RestoreCells(NbGraderPreprocessor):
                 continue
             index = self._match(nb, reference, position, unclaimed)
             if index is not None:
-                how[grade_id] = BY_SOURCE if nb.cells[index].source == reference.source else BY_POSITION
+                how[grade_id] = BY_SOURCE if _same_source(nb.cells[index], reference) else BY_POSITION
                 nb.cells[index].metadata["nbgrader"] = copy.deepcopy(reference.metadata["nbgrader"])
                 unclaimed.remove(index)
                 placed[grade_id] = index
@@ -74,7 +78,7 @@ class RestoreCells(NbGraderPreprocessor):
     @staticmethod
     def _match(nb, reference, position, unclaimed) -> int | None:
         same_type = [i for i in unclaimed if nb.cells[i].cell_type == reference.cell_type]
-        by_source = [i for i in same_type if nb.cells[i].source.strip() == reference.source.strip()]
+        by_source = [i for i in same_type if _same_source(nb.cells[i], reference)]
         if by_source:
             return by_source[0]
         return position if position in same_type else None

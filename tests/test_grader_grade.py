@@ -89,7 +89,7 @@ def test_a_timed_out_or_crashed_cell_fails_every_test_after_it_and_says_which_ce
 def test_a_deleted_test_cell_is_restored_and_graded_and_a_deleted_answer_is_named(graded):
     rows = _rows(graded, "deleted_cells")
     assert rows["test_scale_pixels"].points == 2 and rows["test_scale_pixels"].status == "ok"
-    assert "restored" in rows["test_scale_pixels"].matched
+    assert "put back" in rows["test_scale_pixels"].matched
     assert rows["test_flatten"].points == 0
     assert rows["test_flatten"].status == "error: answer cell flatten is missing from the submission"
 
@@ -97,7 +97,7 @@ def test_a_deleted_test_cell_is_restored_and_graded_and_a_deleted_answer_is_name
 def test_cells_without_nbgrader_metadata_are_matched_and_reported(graded):
     rows = _rows(graded, "stripped")
     assert _points(graded, "stripped") == 3
-    assert all("unchanged source" in row.matched for row in rows.values())
+    assert all("found by its unchanged text" in row.matched for row in rows.values())
 
 
 def test_unreadable_submissions_cost_their_own_rows_only(graded):
@@ -115,6 +115,7 @@ def test_feedback_gives_hidden_test_messages_but_never_their_source(graded):
     assert "expected float32 values, got float64" in pages["wrong_dtype"]
     assert "use .astype(np.float32)" in pages["wrong_dtype"]
     assert "not implemented yet" in pages["unanswered"]
+    assert "put back from the exercise" in pages["deleted_cells"] and "answer cell flatten is missing" in pages["deleted_cells"]
     for name, page in pages.items():
         for line in learners.HIDDEN_TEST_LINES:
             assert line not in page, f"hidden test source in {name}'s feedback"
