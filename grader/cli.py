@@ -29,7 +29,8 @@ def register(subparsers) -> None:
     grade.add_argument("--source", type=Path, default=paths.SOLUTIONS, help="solutions/ or an nbgrader source/ folder (default: %(default)s)")
     grade.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default: %(default)s)")
     grade.add_argument("--timeout", type=float, default=600, help="seconds for each submission's notebooks (default: %(default)s)")
-    grade.add_argument("--holdout", type=Path, help="the instructor's photos (cats/, dogs/) for model-quality tests")
+    grade.add_argument("--holdout", type=Path, help="the instructor's photos (cats/, dogs/) for model-quality tests "
+                       "(default: $PRACTICUM_HOLDOUT_DIR)")
     grade.set_defaults(func=run_grade)
 
 

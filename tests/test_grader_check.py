@@ -47,7 +47,7 @@ def test_unanswered_exercises_fail_with_the_checks_not_implemented_message(submi
 
 
 def test_a_cell_that_runs_out_of_the_budget_fails_every_test_after_it_and_is_named(submissions):
-    results = _by_name(check_notebook(submissions / "looping.ipynb", timeout=10))
+    results = _by_name(check_notebook(submissions / "looping.ipynb", timeout=20))
     assert results["test_scale_pixels"].passed, "tests before the looping cell still count"
     assert not results["test_flatten"].passed and results["test_flatten"].points == 0
     assert "cell 7 (flatten)" in results["test_flatten"].message and "budget" in results["test_flatten"].message

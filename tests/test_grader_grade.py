@@ -21,7 +21,7 @@ _spec.loader.exec_module(learners)
 
 IN_A_FOLDER = ["correct", "unanswered", "looping", "crashing", "segfault", "deleted_cells"]
 IN_A_ZIP = ["stripped", "noisy", "wrong_dtype", "not_json", "truncated", "empty"]
-TIMEOUT = 10
+TIMEOUT = 20  # seconds per notebook: ample for the fixture on a loaded machine, short for the looping learner
 
 
 @pytest.fixture(scope="module")
