@@ -267,3 +267,19 @@ def test_benchmark_script_runs_on_a_small_subset_and_writes_nothing(capsys, monk
     out = capsys.readouterr().out
     assert "logreg_32px" in out and "holdout" in out and "best on validation" in out
     assert record.RESULTS.read_bytes() == before
+
+
+def test_a_learner_submitting_alternative_answers_in_the_exercise_gets_full_marks_from_grade(tmp_path):
+    """The real path: answers typed into the released exercise, hidden tests restored by ``grade``."""
+    from grader.grade import grade
+
+    for lesson in LESSONS:
+        nb = read_notebook(paths.EXERCISES / f"{lesson}.ipynb")
+        for grade_id, cell in _answer_cells(nb).items():
+            cell.source = textwrap.dedent(ALTERNATIVES[lesson][grade_id]).strip()
+        (tmp_path / "submitted" / "alice").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "submitted" / "alice" / f"{lesson}.ipynb").write_text(dumps(nb), encoding="utf-8")
+    report = grade([tmp_path / "submitted"], tmp_path / "graded", jobs=2, holdout=Path(HOLDOUT_DIR))
+    assert {row.assignment for row in report.rows} == set(LESSONS) and not report.unplaced
+    for row in report.rows:
+        assert row.status == "ok" and row.points == row.max_points, f"{row.assignment} {row.exercise}: {row.message}"
