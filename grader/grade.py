@@ -55,7 +55,7 @@ def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: i
         config_file.write_text("# Written by `practicum grade`: this folder is an nbgrader course.\nc = get_config()\n"
                                "c.CourseDirectory.root = __file__.rsplit('/', 1)[0]\n")
     assignments = find_assignments(Path(source))
-    submissions, unplaced = find_submissions(inputs, assignments, out / "incoming")
+    submissions, unplaced = find_submissions(inputs, assignments, out / "incoming", skip=out)
     for assignment_id in sorted({s.assignment for s in submissions}):
         copy_source(assignments[assignment_id], course)
         gradebook.register_assignment(course, assignment_id)

@@ -16,6 +16,7 @@ Pass nbgrader's ``submitted/`` folder itself, not the course folder around it (w
 """
 
 import re
+import shutil
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,17 +32,21 @@ class Submission:
     extra_files: list[Path] = field(default_factory=list)  # other files of an nbgrader tree (images, data)
 
 
-def find_submissions(inputs: list[Path], assignments: dict[str, Assignment], unpack_dir: Path) -> tuple[list[Submission], list[str]]:
-    """Every (learner, assignment) submission in ``inputs``, and the files no rule could place."""
+def find_submissions(inputs: list[Path], assignments: dict[str, Assignment], unpack_dir: Path,
+                     skip: Path | None = None) -> tuple[list[Submission], list[str]]:
+    """Every (learner, assignment) submission in ``inputs``, and the files no rule could place.
+    Nothing under ``skip`` counts (grade's own output folder, when it lies inside an input folder)."""
     found: dict[tuple[str, str], Submission] = {}
     unplaced = []
     for item in inputs:
         item = Path(item)
-        root = _unpack(item, unpack_dir) if item.suffix == ".zip" else item
+        unpacked = item.suffix == ".zip"
+        root = _unpack(item, unpack_dir) if unpacked else item
         if root.is_file():
             files, root = [root], root.parent
         else:
-            files = sorted(p for p in root.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+            files = sorted(p for p in root.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+                           and (unpacked or not skip or Path(skip).resolve() not in p.resolve().parents))
         for path in files:
             placed = _place(path.relative_to(root), assignments)
             if placed is None:
@@ -82,7 +87,9 @@ def _place(relative: Path, assignments: dict[str, Assignment]) -> tuple[str, str
 def _unpack(archive: Path, unpack_dir: Path) -> Path:
     """Extract a zip (an LMS download) into its own folder, refusing paths that would leave it."""
     target = unpack_dir / archive.stem
-    target.mkdir(parents=True, exist_ok=True)
+    if target.exists():  # a newer download of the same zip replaces the older one entirely
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
     with zipfile.ZipFile(archive) as zipped:
         for member in zipped.infolist():
             destination = (target / member.filename).resolve()

@@ -59,3 +59,13 @@ def test_a_zip_is_unpacked_without_letting_its_paths_escape(tmp_path):
     submissions, unplaced = find_submissions([archive], ONE, tmp_path / "unpacked")
     assert _placed(submissions) == {("alice", "01_raw_pixels", "01_raw_pixels")}
     assert not (tmp_path / "escaped_01_raw_pixels.ipynb").exists() and unplaced == []
+
+
+def test_the_graders_own_output_folder_is_not_read_as_submissions(tmp_path):
+    _touch(tmp_path, "alice_01_raw_pixels.ipynb", "graded/work/01_raw_pixels/alice/submitted/alice/01_raw_pixels/01_raw_pixels.ipynb")
+    archive = tmp_path / "lms.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:  # unpacked into the output folder, and read from there
+        zipped.writestr("bob_01_raw_pixels.ipynb", "{}")
+    submissions, unplaced = find_submissions([tmp_path, archive], ONE, tmp_path / "graded" / "incoming", skip=tmp_path / "graded")
+    assert _placed(submissions) == {("alice", "01_raw_pixels", "01_raw_pixels"), ("bob", "01_raw_pixels", "01_raw_pixels")}
+    assert unplaced == []
