@@ -37,10 +37,19 @@ def release(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The learner's version of a solution notebook: solutions stubbed, hidden tests removed,
     cells locked and checksummed, tidied."""
     nb = tidy(nbformat.from_dict(solution))
+    _point_badges_at_exercises(nb)  # before nbgrader checksums the (read-only) title cell
     config, resources = nbgrader_config(), {}
     for preprocessor_class in RELEASE_PREPROCESSORS:
         nb, resources = preprocessor_class(config=config).preprocess(nb, resources)
     return tidy(nb)
+
+
+def _point_badges_at_exercises(nb: nbformat.NotebookNode) -> None:
+    """A learner's "Open in Colab" badge must open the exercise, not the solution it was built from."""
+    solutions, exercises = (paths.COLAB_PREFIX + folder.name + "/" for folder in (paths.SOLUTIONS, paths.EXERCISES))
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = cell.source.replace(solutions, exercises)
 
 
 def build_exercise(solution: Path, exercise: Path) -> None:

@@ -22,6 +22,8 @@ EXERCISES = ROOT / "exercises"
 
 #: Where the "Open in Colab" badges point; the Colab setup cell clones this repository.
 COURSE_REPO = "https://github.com/ml-practicum/image-classification-practicum"
+#: Colab opens a notebook of the repository at this address followed by its path in the repository.
+COLAB_PREFIX = COURSE_REPO.replace("https://github.com/", "https://colab.research.google.com/github/") + "/blob/main/"
 
 
 def _from_env(name: str, default: Path) -> Path:
@@ -50,5 +52,4 @@ def holdout_dir() -> Path | None:
 
 def colab_url(notebook: Path) -> str:
     """The "Open in Colab" address of a notebook of this repository."""
-    relative = notebook.resolve().relative_to(ROOT).as_posix()
-    return COURSE_REPO.replace("https://github.com/", "https://colab.research.google.com/github/") + f"/blob/main/{relative}"
+    return COLAB_PREFIX + notebook.resolve().relative_to(ROOT).as_posix()

@@ -29,7 +29,7 @@ def test_notebook_is_valid_clean_and_tidy(path):
     assert dumps(tidy(read_notebook(path))) == path.read_text(encoding="utf-8"), "run `practicum tidy`"
 
 
-@pytest.mark.parametrize("path", AUTHORED, ids=ids(AUTHORED))
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
 def test_notebook_follows_the_course_shape(path):
     nb = read_notebook(path)
     title = nb.cells[0]
@@ -51,3 +51,4 @@ def test_exercises_are_generated_from_the_current_solutions():
 
     stale = build_all(paths.SOLUTIONS, paths.EXERCISES, check_only=True)
     assert stale == [], "exercises/ drifted from solutions/: run `practicum build` and commit exercises/"
+
