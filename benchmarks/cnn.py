@@ -27,7 +27,7 @@ from practicum.notebook import model_path  # noqa: E402
 #: The full budgets the notebooks quote (lesson 4: the practicum's own settings).
 SETTINGS = {
     "practicum": dict(image_size=150, batch_size=20, epochs=15),
-    "best": dict(image_size=128, batch_size=32, epochs=60),
+    "best": dict(image_size=112, batch_size=32, epochs=40),
 }
 
 
@@ -48,9 +48,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--image-size", type=int)
     parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--filters", type=int, nargs="+", default=[32, 64, 128, 256])
+    parser.add_argument("--filters", type=int, nargs="+", default=[24, 48, 96, 192])
     parser.add_argument("--convs", type=int, default=2, help="convolutions per block (best)")
-    parser.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (best)")
+    parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (best)")
     parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--label-smoothing", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)

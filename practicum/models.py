@@ -86,7 +86,7 @@ def _conv_bn_relu(x, filters: int, name: str, strides: int = 1, weight_decay: fl
     return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
-def best_from_scratch(image_size: int = 128, filters=(32, 64, 128, 256), convs_per_block: int = 2,
+def best_from_scratch(image_size: int = 112, filters=(24, 48, 96, 192), convs_per_block: int = 2,
                       augment: keras.layers.Layer | None | str = "default", dropout: float = 0.3,
                       name: str = "best_from_scratch") -> keras.Model:
     """Lesson 5's network, uncompiled (see :func:`compile_best`): a stride-2 stem, then one block per
@@ -122,7 +122,7 @@ def cosine_schedule(peak: float, total_steps: int, warmup_steps: int = 0, floor:
     return keras.optimizers.schedules.CosineDecay(peak, decay_steps=max(1, total_steps), alpha=floor)
 
 
-def compile_best(model: keras.Model, steps_per_epoch: int, epochs: int, peak_learning_rate: float = 3e-3,
+def compile_best(model: keras.Model, steps_per_epoch: int, epochs: int, peak_learning_rate: float = 2e-3,
                  weight_decay: float = 0.05, warmup_epochs: int = 2, label_smoothing: float = 0.1) -> keras.Model:
     """AdamW with warm-up + cosine decay over the whole run, and label smoothing."""
     schedule = cosine_schedule(peak_learning_rate, steps_per_epoch * epochs, steps_per_epoch * min(warmup_epochs, epochs - 1))
@@ -161,10 +161,14 @@ def train(model: keras.Model, train_data, validation_data=None, epochs: int = PR
     return history
 
 
+def _images_only(images, labels):
+    return images  # a named function: tf.data's autograph cannot read a lambda's source and warns on stderr
+
+
 def predict(model: keras.Model, data, batch_size: int = 64) -> np.ndarray:
     """Dog probabilities, shape ``(N,)``, for a dataset of ``(images, labels)`` batches or an image array."""
     if hasattr(data, "element_spec"):  # a tf.data.Dataset: keep only the images
-        data = data.map(lambda images, labels: images)
+        data = data.map(_images_only)
         return np.asarray(model.predict(data, verbose=0)).reshape(-1)
     return np.asarray(model.predict(np.asarray(data, dtype=np.float32), batch_size=batch_size, verbose=0)).reshape(-1)
 
