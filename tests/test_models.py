@@ -100,3 +100,16 @@ def test_cnn_plots_return_figures():
     for figure in figures:
         assert isinstance(figure, plt.Figure)
         plt.close(figure)
+
+
+def test_cnn_benchmark_records_final_accuracies_with_the_reproducing_command(monkeypatch):
+    from benchmarks import cnn, record
+
+    appended = []
+    monkeypatch.setattr(record, "append", lambda rows: appended.extend(rows))
+    result = {"stage": "cnn_best", "val_acc": 0.86, "holdout_acc": 0.87, "best_val_acc": 0.87, "seconds": 600.0,
+              "cpu_seconds": 1000.0, "command": "python benchmarks/cnn.py best --no-record --epochs 40"}
+    cnn.record_result(result)
+    assert appended == [("cnn_best", "val_acc", 0.86, 600.0, "python benchmarks/cnn.py best --epochs 40"),
+                        ("cnn_best", "holdout_acc", 0.87, 600.0, "python benchmarks/cnn.py best --epochs 40")]
+    assert cnn.SETTINGS["practicum"] == {"image_size": 150, "batch_size": 20, "epochs": 15}
