@@ -22,8 +22,13 @@ RUN_FLAGS := $(if $(FULL),--full,)
 
 .PHONY: course test lab data tidy build venv
 
+# `course` runs every lesson and solution headless, then grades the solutions as if an "instructor"
+# had handed them in (full marks expected): the whole release → grade path, end to end.
 course: $(STAMP) data  ## run every lesson and solution headless (FAST; FULL=1 for the published budgets)
-	$(BIN)/practicum run $(RUN_FLAGS)
+	status=0; $(BIN)/practicum run $(RUN_FLAGS) || status=1; \
+	rm -rf build/self-grade && mkdir -p build/self-grade && cp -r solutions build/self-grade/instructor && \
+	$(BIN)/practicum grade build/self-grade --out build/grading --jobs 2 || status=1; \
+	exit $$status
 
 test: $(STAMP)  ## the test suite
 	$(BIN)/python -m pytest
