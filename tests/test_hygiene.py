@@ -52,3 +52,14 @@ def test_exercises_are_generated_from_the_current_solutions():
     stale = build_all(paths.SOLUTIONS, paths.EXERCISES, check_only=True)
     assert stale == [], "exercises/ drifted from solutions/: run `practicum build` and commit exercises/"
 
+
+def _colab_bootstrap(path) -> str:
+    setup = next(cell for cell in read_notebook(path).cells if cell.cell_type == "code").source
+    return setup[: setup.index("sys.path.insert")]
+
+
+def test_every_notebook_bootstraps_colab_the_same_way():
+    """The Colab block runs before the course package can be imported, so it cannot be a helper;
+    it must at least be the same everywhere, so that one fix reaches every notebook."""
+    blocks = {path.relative_to(paths.ROOT).as_posix(): _colab_bootstrap(path) for path in AUTHORED}
+    assert len(set(blocks.values())) == 1, blocks
