@@ -9,6 +9,7 @@ reported with its failing cell and error, and the run goes on with the rest.
 import json
 import os
 import re
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -69,7 +70,9 @@ def run_notebook(notebook: Path, fast: bool = True, cell_timeout: int = 1200) ->
         client = NotebookClient(nb, km=kernel, timeout=cell_timeout, resources={"metadata": {"path": str(notebook.parent)}})
         try:
             # the same code on a FAST budget: the notebook's parameters cell reads PRACTICUM_FAST
-            client.execute(env={**os.environ, "PRACTICUM_FAST": "1" if fast else "0"})
+            # The kernel's own stderr (TensorFlow's C++ start-up lines) is not the reader's business:
+            # the notebook's outputs keep what its cells print.
+            client.execute(env={**os.environ, "PRACTICUM_FAST": "1" if fast else "0"}, stderr=subprocess.DEVNULL)
         except CellExecutionError as failure:
             error = _describe_failure(nb, failure)
         except (CellTimeoutError, DeadKernelError, RuntimeError) as failure:
