@@ -31,6 +31,8 @@ def register(subparsers) -> None:
     grade.add_argument("--timeout", type=float, default=600, help="seconds for each submission's notebooks (default: %(default)s)")
     grade.add_argument("--holdout", type=Path, help="the instructor's photos (cats/, dogs/) for model-quality tests "
                        "(default: $PRACTICUM_HOLDOUT_DIR)")
+    grade.add_argument("--memory", type=float, default=8, help="GiB each submission (worker and kernel) may allocate; "
+                       "0 for no cap (default: %(default)s)")
     grade.set_defaults(func=run_grade)
 
 
@@ -69,7 +71,8 @@ def run_grade(args: argparse.Namespace) -> int:
     from grader.grade import grade
     from grader.reports import summary_table, write_csv, write_feedback
 
-    report = grade(args.submissions, args.out, source=args.source, jobs=args.jobs, timeout=args.timeout, holdout=args.holdout)
+    report = grade(args.submissions, args.out, source=args.source, jobs=args.jobs, timeout=args.timeout, holdout=args.holdout,
+                   memory_gb=args.memory)
     write_csv(report.rows, args.out / "grades.csv")
     write_feedback(report.rows, args.out / "feedback")
     print(summary_table(report.rows))

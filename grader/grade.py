@@ -46,7 +46,7 @@ class GradeReport:
 
 
 def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: int = 1, timeout: float = 600,
-          holdout: Path | None = None, grace: float = STARTUP_GRACE) -> GradeReport:
+          holdout: Path | None = None, grace: float = STARTUP_GRACE, memory_gb: float = 8) -> GradeReport:
     out = Path(out).resolve()
     course = out / "course"
     course.mkdir(parents=True, exist_ok=True)
@@ -69,7 +69,7 @@ def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: i
     def grade_one(submission: Submission) -> _Outcome:
         assignment = assignments[submission.assignment]
         try:
-            return _grade_submission(submission, assignment, course, out / "work", env, timeout, grace)
+            return _grade_submission(submission, assignment, course, out / "work", env, timeout, grace, memory_gb)
         except Exception as error:  # noqa: BLE001 — whatever one submission does, the batch goes on
             return _Outcome(_error_rows(submission, assignment, course, {}, f"grading failed: {type(error).__name__}: {error}"))
 
@@ -83,7 +83,7 @@ def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: i
 
 
 def _grade_submission(submission: Submission, assignment: Assignment, course: Path, work: Path, env: dict,
-                      timeout: float, grace: float) -> _Outcome:
+                      timeout: float, grace: float, memory_gb: float) -> _Outcome:
     scratch = work / submission.assignment / submission.learner
     key = _fingerprint(submission, assignment, timeout)
     rows_file = scratch / "rows.json"
@@ -96,7 +96,7 @@ def _grade_submission(submission: Submission, assignment: Assignment, course: Pa
         # each submission saves its models and metrics in its own build folder: in a shared one, a hidden
         # test could load another learner's model (or a stale one) when this learner's training failed
         kernel_env = {**env, "PRACTICUM_BUILD_DIR": str(scratch / "build")}
-        failure = _run_worker(scratch, submission, timeout / len(assignment.notebooks), timeout + grace, kernel_env)
+        failure = _run_worker(scratch, submission, timeout / len(assignment.notebooks), timeout + grace, kernel_env, memory_gb)
     autograded = not failure and len(unreadable) < len(submission.notebooks)
     if autograded:
         rows = [GradeRow(**row) for row in json.loads(rows_file.read_text())]
@@ -139,9 +139,10 @@ def _prepare_scratch(submission: Submission, course: Path, scratch: Path) -> dic
     return unreadable
 
 
-def _run_worker(scratch: Path, submission: Submission, budget: float, hard_limit: float, env: dict) -> str:
+def _run_worker(scratch: Path, submission: Submission, budget: float, hard_limit: float, env: dict, memory_gb: float) -> str:
     """Autograde in a subprocess; return why it gave no grades, or "" when it did."""
-    command = [sys.executable, "-m", "grader.worker", str(scratch), submission.learner, submission.assignment, "--budget", str(budget)]
+    command = [sys.executable, "-m", "grader.worker", str(scratch), submission.learner, submission.assignment,
+               "--budget", str(budget), "--memory-gb", str(memory_gb)]
     with open(scratch / "autograde.log", "wb") as log:
         # its own session, so that stopping it stops everything it started; its kernels exit on
         # their own when it dies (ipykernel polls its parent process)

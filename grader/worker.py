@@ -9,6 +9,7 @@ process's stderr, which ``grade`` keeps in ``autograde.log`` next to it.
 """
 
 import argparse
+import resource
 import json
 import logging
 import sys
@@ -109,7 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("learner")
     parser.add_argument("assignment")
     parser.add_argument("--budget", type=float, default=600, help="seconds for each notebook")
+    parser.add_argument("--memory-gb", type=float, default=0, help="cap on this process's and its kernel's memory (0: none)")
     args = parser.parse_args(argv)
+    if args.memory_gb:  # inherited by the kernel: a learner's runaway allocation is their MemoryError, not an OOM kill of the batch
+        cap = int(args.memory_gb * 2**30)
+        resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s] %(message)s")
     failure = autograde(args.course_root, args.learner, args.assignment, args.budget)
     rows = rows_for(args.course_root, args.learner, args.assignment, failure)

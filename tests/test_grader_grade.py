@@ -20,7 +20,7 @@ learners = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(learners)
 
 IN_A_FOLDER = ["correct", "unanswered", "looping", "crashing", "segfault", "deleted_cells"]
-IN_A_ZIP = ["stripped", "noisy", "wrong_dtype", "not_json", "truncated", "empty"]
+IN_A_ZIP = ["stripped", "noisy", "hungry", "wrong_dtype", "not_json", "truncated", "empty"]
 TIMEOUT = 20  # seconds per notebook: ample for the fixture on a loaded machine, short for the looping learner
 
 
@@ -84,6 +84,15 @@ def test_a_timed_out_or_crashed_cell_fails_every_test_after_it_and_says_which_ce
         assert rows["test_flatten"].points == 0, f"{learner}: a dead or stopped kernel never passes"
         assert rows["test_flatten"].status.startswith("error:") and why in rows["test_flatten"].status
         assert "cell 7 (flatten)" in rows["test_flatten"].status
+
+
+def test_a_runaway_allocation_is_the_learners_memory_error_not_an_out_of_memory_batch(graded):
+    # asks for 12 GiB: over the 8 GiB a submission may have. numpy maps zeros lazily, so without the cap the
+    # allocation would succeed (and the learner pass) without using the memory: the cap is what fails it
+    rows = _rows(graded, "hungry")
+    assert rows["test_scale_pixels"].points == 2
+    assert rows["test_flatten"].points == 0 and "MemoryError" in rows["test_flatten"].message
+    assert _points(graded, "correct") == 3
 
 
 def test_a_deleted_test_cell_is_restored_and_graded_and_a_deleted_answer_is_named(graded):
