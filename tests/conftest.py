@@ -239,19 +239,20 @@ def closed_port_url(path: str = "/nothing.zip") -> str:
 
 # --- the real mirror -------------------------------------------------------------------------
 
+def _shared_or_skip(name: str, what: str) -> Path:
+    folder = SHARED_DATA / name
+    if not folder.is_dir():
+        pytest.skip(f"no {what} at {folder}")
+    return folder
+
+
 @pytest.fixture
 def real_dataset() -> Path:
     """``../shared/data/cats_and_dogs_filtered`` beside the repository, or skip the test."""
-    folder = SHARED_DATA / "cats_and_dogs_filtered"
-    if not folder.is_dir():
-        pytest.skip(f"no dataset mirror at {folder}")
-    return folder
+    return _shared_or_skip("cats_and_dogs_filtered", "dataset mirror")
 
 
 @pytest.fixture
 def real_holdout() -> Path:
     """``../shared/data/holdout`` beside the repository, or skip the test."""
-    folder = SHARED_DATA / "holdout"
-    if not folder.is_dir():
-        pytest.skip(f"no holdout folder at {folder}")
-    return folder
+    return _shared_or_skip("holdout", "holdout folder")
