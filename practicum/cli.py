@@ -39,17 +39,17 @@ def _data(args) -> int:
 
 
 def _tidy(args) -> int:
-    from practicum.tidy import NotebookError, dumps, read_notebook, tidy, tidy_file
+    from practicum.tidy import NotebookError, tidy_file
 
-    notebooks = [Path(p) for p in args.notebooks] or sorted(
-        nb for folder in (paths.NOTEBOOKS, paths.SOLUTIONS, paths.EXERCISES) for nb in folder.glob("*.ipynb"))
+    notebooks = [Path(p) for p in args.notebooks] or paths.course_notebook_files()
     untidy = []
     for notebook in notebooks:
         try:
+            if not tidy_file(notebook, write=not args.check):
+                continue
             if args.check:
-                if dumps(tidy(read_notebook(notebook))) != notebook.read_text(encoding="utf-8"):
-                    untidy.append(notebook)
-            elif tidy_file(notebook):
+                untidy.append(notebook)
+            else:
                 print(f"tidied {notebook}")
         except NotebookError as error:
             print(error, file=sys.stderr)

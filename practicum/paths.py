@@ -26,6 +26,11 @@ COURSE_REPO = "https://github.com/ml-practicum/image-classification-practicum"
 COLAB_PREFIX = COURSE_REPO.replace("https://github.com/", "https://colab.research.google.com/github/") + "/blob/main/"
 
 
+def course_notebook_files() -> list[Path]:
+    """Every committed notebook of the course: lessons, solutions and exercises."""
+    return sorted(nb for folder in (NOTEBOOKS, SOLUTIONS, EXERCISES) for nb in folder.glob("*.ipynb"))
+
+
 def _from_env(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).expanduser().resolve() if value else default

@@ -56,10 +56,10 @@ def dumps(nb: nbformat.NotebookNode) -> str:
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def tidy_file(path: Path) -> bool:
-    """Tidy one notebook in place; return True when the file changed."""
+def tidy_file(path: Path, write: bool = True) -> bool:
+    """Whether the notebook is (or was) not tidy; with ``write``, tidy it in place."""
     before = path.read_text(encoding="utf-8")
     after = dumps(tidy(read_notebook(path)))
-    if after != before:
+    if write and after != before:
         path.write_text(after, encoding="utf-8")
     return after != before

@@ -49,6 +49,8 @@ def test_tidy_file_and_cli_check(tmp_path):
     path = tmp_path / "lesson.ipynb"
     path.write_text(json.dumps(messy_notebook()))
     assert main(["tidy", "--check", str(path)]) == 1
+    messy = path.read_text()
+    assert tidy_file(path, write=False) is True and path.read_text() == messy  # a check writes nothing
     assert tidy_file(path) is True
     assert tidy_file(path) is False
     assert main(["tidy", "--check", str(path)]) == 0
