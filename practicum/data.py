@@ -133,9 +133,8 @@ def load_photos(split: str = "train", image_size: int = 64, subset: int | None =
         images, kept, report.skipped = cached
     else:
         images, kept = decode_images(files, image_size, report)
-        skipped_index = {path: i for i, path in enumerate(files)}
+        # the skipped files are those not kept, in file order: only their reasons need storing
         _save_atomically(cache, images=images, kept=np.array(kept, dtype=np.int64),
-                         skipped=np.array([skipped_index[p] for p, _ in report.skipped], dtype=np.int64),
                          reasons=np.array([reason for _, reason in report.skipped], dtype=str))
     report.warn(base)
     if not len(kept):
@@ -184,8 +183,11 @@ def _read_cache(cache: Path, files: list[Path]):
         return None
     try:
         with np.load(cache) as stored:
-            skipped = [(files[i], str(reason)) for i, reason in zip(stored["skipped"], stored["reasons"])]
-            return stored["images"], stored["kept"], skipped
+            kept, reasons = stored["kept"], stored["reasons"]
+            skipped = sorted(set(range(len(files))) - set(kept.tolist()))
+            if len(skipped) != len(reasons):
+                return None  # not written by this version: decode again
+            return stored["images"], kept, [(files[i], str(reason)) for i, reason in zip(skipped, reasons)]
     except (OSError, EOFError, ValueError, KeyError, IndexError, zipfile.BadZipFile):
         return None  # a damaged cache file is decoded again and overwritten, never a learner's problem
 
