@@ -8,8 +8,9 @@ from pathlib import Path
 
 from nbgrader.utils import setenv
 
-from grader.execution import QUIET_FAST_ENV, BudgetedExecute, QuietKernelManager, QuietTestCells
+from grader.execution import QUIET_FAST_ENV, BudgetedExecute, QuietTestCells
 from grader.results import ExerciseResult, autograded_test_cells, result_from_cell
+from practicum.runner import QuietKernelManager
 from practicum.tidy import read_notebook
 
 

@@ -8,16 +8,16 @@ that runs out of it or kills the kernel, and fails every test cell after that ce
 naming it. ``check`` and ``grade`` both run notebooks through it.
 """
 
-import subprocess
 import time
 
-from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Float, List
+
+from practicum.runner import QUIET_KERNEL_ARGUMENTS
 
 #: The ``ename`` of the error output added to a test cell that never ran because an earlier cell broke.
 NOT_RUN = "NotRun"
@@ -52,9 +52,7 @@ class BudgetedExecute(Execute):
     """nbgrader's Execute with one time budget for the whole notebook instead of one per cell."""
 
     budget = Float(600.0, help="Seconds the whole notebook may run.").tag(config=True)
-    # ipykernel warns on stderr that the kernel it talks to over localhost TCP is unencrypted; the
-    # kernel is ours and local, and the warning would only alarm learners.
-    extra_arguments = List(["--IPKernelApp.log_level=ERROR"]).tag(config=True)
+    extra_arguments = List(QUIET_KERNEL_ARGUMENTS).tag(config=True)  # see practicum.runner
 
     def preprocess(self, nb, resources=None, km=None):
         self._deadline = None  # set when the first cell starts: kernel start-up is not the learner's time
@@ -87,16 +85,6 @@ class BudgetedExecute(Execute):
         if any(out.output_type == "error" and out.ename == TIMED_OUT for out in cell.outputs):
             self._broken = f"{describe_cell(cell, index)} ran out of the notebook's {self.budget:g} s budget"
         return cell, resources
-
-
-class QuietKernelManager(AsyncKernelManager):
-    """Starts a kernel whose process stderr goes nowhere: TensorFlow's C++ start-up lines ("oneDNN
-    custom operations are on") are written there, not to the notebook, and would land in a learner's
-    terminal. What a cell writes to sys.stderr still reaches the notebook."""
-
-    async def start_kernel(self, **kw):
-        kw.setdefault("stderr", subprocess.DEVNULL)
-        return await super().start_kernel(**kw)
 
 
 class QuietTestCells(NbGraderPreprocessor):

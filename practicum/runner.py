@@ -10,13 +10,12 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -25,6 +24,19 @@ from practicum.notebook import metrics_path
 from practicum.tidy import NotebookError, read_notebook
 
 FOLDERS = (paths.NOTEBOOKS, paths.SOLUTIONS)  # a lesson runs before its graded exercise
+#: ipykernel warns on stderr that the kernel it talks to over localhost TCP is unencrypted; the kernel
+#: is ours and local, and the warning would only alarm learners.
+QUIET_KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+
+
+class QuietKernelManager(AsyncKernelManager):
+    """Starts a kernel whose process stderr goes nowhere: TensorFlow's C++ start-up lines ("oneDNN
+    custom operations are on") are written there, not to the notebook, and would land in the
+    terminal. What a cell writes to sys.stderr still reaches the notebook."""
+
+    async def start_kernel(self, **kw):
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        return await super().start_kernel(**kw)
 
 
 @dataclass
@@ -63,24 +75,17 @@ def run_notebook(notebook: Path, fast: bool = True, cell_timeout: int = 1200) ->
     except NotebookError as error:
         return RunResult(notebook, "failed", 0.0, error=str(error))
     error = ""
-    with tempfile.TemporaryDirectory(prefix="practicum-kernel-") as sockets:
-        # IPC sockets (absolute paths: the kernel runs in the notebook's folder) keep the kernel on this
-        # machine and spare us ipykernel's warning about unencrypted TCP
-        kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
-        client = NotebookClient(nb, km=kernel, timeout=cell_timeout, resources={"metadata": {"path": str(notebook.parent)}})
-        try:
-            # the same code on a FAST budget: the notebook's parameters cell reads PRACTICUM_FAST
-            # The kernel's own stderr (TensorFlow's C++ start-up lines) is not the reader's business:
-            # the notebook's outputs keep what its cells print.
-            client.execute(env={**os.environ, "PRACTICUM_FAST": "1" if fast else "0"}, stderr=subprocess.DEVNULL)
-        except CellExecutionError as failure:
-            error = _describe_failure(nb, failure)
-        except (CellTimeoutError, DeadKernelError, RuntimeError) as failure:
-            error = f"{type(failure).__name__}: {str(failure).splitlines()[0] if str(failure) else ''}"
-        finally:
-            if kernel.has_kernel:  # nbclient only shuts down kernels it started itself
-                kernel.shutdown_kernel(now=True)
-            nbformat.write(nb, out)
+    client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", kernel_manager_class=QuietKernelManager,
+                            extra_arguments=QUIET_KERNEL_ARGUMENTS, resources={"metadata": {"path": str(notebook.parent)}})
+    try:
+        # the same code on a FAST budget: the notebook's parameters cell reads PRACTICUM_FAST
+        client.execute(env={**os.environ, "PRACTICUM_FAST": "1" if fast else "0"})
+    except CellExecutionError as failure:
+        error = _describe_failure(nb, failure)
+    except (CellTimeoutError, DeadKernelError, RuntimeError) as failure:
+        error = f"{type(failure).__name__}: {str(failure).splitlines()[0] if str(failure) else ''}"
+    finally:
+        nbformat.write(nb, out)
     seconds = time.perf_counter() - start
     result = RunResult(notebook, "failed" if error else "ok", seconds, error=error)
     if metrics_file.exists():
