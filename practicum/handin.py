@@ -1,0 +1,47 @@
+"""Hand a trained model in, for the grader to score on photos the learner never sees.
+
+A test cell that grades a model's quality calls ``hand_in(model, name)``; the grader then scores the
+saved file outside the learner's kernel, on the instructor's holdout photos, and the threshold it uses
+is read from the instructor's copy of the exercise (the test cell's ``metadata.practicum.holdout``),
+never from the learner's notebook. Two kinds of model can be handed in:
+
+- a Keras model, saved as ``build/models/<name>.keras``: it takes raw RGB photos (float 0–255, any
+  size) and outputs P(dog); the grader loads it with ``keras.saving.load_model(safe_mode=True)``;
+- anything else with a ``.predict(images)`` method (a scikit-learn pipeline that computes its own
+  features), saved with cloudpickle as ``build/models/<name>.pkl``: it takes ``uint8`` photos of
+  ``(n, size, size, 3)`` and returns labels, 0 for cat and 1 for dog.
+"""
+
+from pathlib import Path
+
+from practicum import paths
+
+SUFFIXES = (".keras", ".pkl")
+
+
+def _is_keras_model(model) -> bool:
+    return any(cls.__module__.startswith("keras") and cls.__name__ in {"Model", "Functional", "Sequential"}
+               for cls in type(model).__mro__)
+
+
+def handin_path(name: str, suffix: str) -> Path:
+    target = paths.build_dir() / "models" / f"{name}{suffix}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def hand_in(model, name: str) -> Path:
+    """Save ``model`` where the grader looks for ``name``; return the file's path."""
+    for stale in SUFFIXES:  # a model handed in earlier under another format must not be scored instead
+        handin_path(name, stale).unlink(missing_ok=True)
+    if _is_keras_model(model):
+        target = handin_path(name, ".keras")
+        model.save(target)
+        return target
+    if not callable(getattr(model, "predict", None)):
+        raise TypeError(f"hand_in needs a Keras model or an object with a .predict method, got {type(model).__name__}")
+    import cloudpickle  # pickles functions defined in the notebook by value, so the grader can load them
+
+    target = handin_path(name, ".pkl")
+    target.write_bytes(cloudpickle.dumps(model))
+    return target
