@@ -31,8 +31,11 @@ def register(subparsers) -> None:
     grade.add_argument("--timeout", type=float, default=600, help="seconds for each submission's notebooks (default: %(default)s)")
     grade.add_argument("--holdout", type=Path, help="the instructor's photos (cats/, dogs/) for model-quality tests "
                        "(default: $PRACTICUM_HOLDOUT_DIR)")
-    grade.add_argument("--memory", type=float, default=8, help="GiB each submission (worker and kernel) may allocate; "
-                       "0 for no cap (default: %(default)s)")
+    grade.add_argument("--memory", type=float, default=8, help="GiB each submission's kernel and the processes it starts may "
+                       "allocate together; 0 for no cap (default: %(default)s)")
+    grade.add_argument("--sandbox", choices=("auto", "require", "off"), default="auto",
+                       help="run each kernel in bubblewrap: auto (when it works here), require (refuse to grade without it), "
+                       "off (default: %(default)s; see docs/grading.md)")
     grade.set_defaults(func=run_grade)
 
 
@@ -68,11 +71,17 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    from grader.grade import grade
+    from grader.grade import GradingError, grade
     from grader.reports import summary_table, write_csv, write_feedback
 
-    report = grade(args.submissions, args.out, source=args.source, jobs=args.jobs, timeout=args.timeout, holdout=args.holdout,
-                   memory_gb=args.memory)
+    try:
+        report = grade(args.submissions, args.out, source=args.source, jobs=args.jobs, timeout=args.timeout, holdout=args.holdout,
+                       memory_gb=args.memory, sandbox=args.sandbox)
+    except GradingError as error:
+        print(f"practicum grade: {error}", file=sys.stderr)
+        return 2
+    if report.note:
+        print(report.note, file=sys.stderr)
     write_csv(report.rows, args.out / "grades.csv")
     write_feedback(report.rows, args.out / "feedback")
     print(summary_table(report.rows))

@@ -8,14 +8,15 @@ that runs out of it or kills the kernel, and fails every test cell after that ce
 naming it. ``check`` and ``grade`` both run notebooks through it.
 """
 
+import json
 import time
 
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Float, List
+from traitlets import Float, Integer, List
 
 from practicum.runner import QUIET_KERNEL_ARGUMENTS
 
@@ -23,8 +24,9 @@ from practicum.runner import QUIET_KERNEL_ARGUMENTS
 NOT_RUN = "NotRun"
 TIMED_OUT = "CellTimeoutError"
 KERNEL_DIED = "KernelDied"
+KERNEL_SILENT = "KernelSilent"
 #: The error names that mean "the run broke here", not "the test failed".
-BROKEN_RUN = {NOT_RUN, TIMED_OUT, KERNEL_DIED}
+BROKEN_RUN = {NOT_RUN, TIMED_OUT, KERNEL_DIED, KERNEL_SILENT}
 
 #: The kernel's environment for headless runs: FAST mode, and no progress bars or TensorFlow logging
 #: on stderr (nbgrader scores a test cell that wrote to stderr as 0).
@@ -52,9 +54,11 @@ class BudgetedExecute(Execute):
     """nbgrader's Execute with one time budget for the whole notebook instead of one per cell."""
 
     budget = Float(600.0, help="Seconds the whole notebook may run.").tag(config=True)
+    max_output_bytes = Integer(2_000_000, help="Output a cell keeps; the rest is dropped with a note.").tag(config=True)
     extra_arguments = List(QUIET_KERNEL_ARGUMENTS).tag(config=True)  # see practicum.runner
 
     def preprocess(self, nb, resources=None, km=None):
+        self._output_bytes = {}  # cell index → bytes of output kept so far
         self._deadline = None  # set when the first cell starts: kernel start-up is not the learner's time
         self._broken = None  # why the run stopped, once a cell timed out or the kernel died
         self.error_on_timeout = {"ename": TIMED_OUT, "evalue": f"the notebook used up its {self.budget:g} s budget in this cell",
@@ -67,6 +71,18 @@ class BudgetedExecute(Execute):
             self._deadline = time.monotonic() + self.budget
         # nbclient treats 0 or less as "no timeout", so an exhausted budget still means one second
         return max(1, int(self._deadline - time.monotonic()))
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep a cell's outputs up to ``max_output_bytes``; a flood of output is cut, not stored."""
+        used = self._output_bytes.get(cell_index, 0)
+        if used > self.max_output_bytes:
+            return None
+        used += len(json.dumps(msg["content"]))
+        self._output_bytes[cell_index] = used
+        if used > self.max_output_bytes:
+            outs.append(new_output("stream", name="stdout", text=f"\n[output cut: this cell printed more than {self.max_output_bytes:,} bytes]\n"))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
@@ -81,6 +97,10 @@ class BudgetedExecute(Execute):
             cell.outputs.append(error_output(KERNEL_DIED, "the Python kernel died while running this cell "
                                                           "(it crashed, called os._exit or ran out of memory)"))
             self._broken = f"the kernel died in {describe_cell(cell, index)}"
+            return cell, resources
+        except CellTimeoutError:  # it neither finished nor answered the interrupt
+            cell.outputs.append(error_output(KERNEL_SILENT, "the Python kernel stopped answering while running this cell"))
+            self._broken = f"the kernel stopped answering in {describe_cell(cell, index)}"
             return cell, resources
         if any(out.output_type == "error" and out.ename == TIMED_OUT for out in cell.outputs):
             self._broken = f"{describe_cell(cell, index)} ran out of the notebook's {self.budget:g} s budget"

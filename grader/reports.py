@@ -10,7 +10,7 @@ import html
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from grader.results import GradeRow
+from grader.results import GradeRow, Status
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Feedback for {learner}</title>
@@ -56,12 +56,12 @@ def _sections(rows: list[GradeRow]) -> str:
 
 
 def _table_row(row: GradeRow) -> str:
-    if row.status == "needs manual grading":
-        css, outcome = "manual", "graded by your instructor"
-    elif row.status == "ok" and row.points == row.max_points:
+    if row.status is Status.MANUAL:
+        css, outcome = "manual", "your instructor will look at this"
+    elif row.status is Status.OK and row.points == row.max_points:
         css, outcome = "ok", "passed"
     else:
-        css, outcome = "failed", row.status.removeprefix("error: ") if row.status != "ok" else "failed"
+        css, outcome = "failed", row.reason if row.status is Status.ERROR else "failed"
     details = [row.message] if row.message and row.message != outcome else []
     if row.matched:
         details.append(f"(this test cell was {row.matched})")
@@ -89,11 +89,10 @@ def summary_table(rows: list[GradeRow]) -> str:
 
 def _notes(rows: list[GradeRow]) -> str:
     notes = []
-    errors = sorted({row.status.removeprefix("error: ") for row in rows if row.status.startswith("error: ")})
+    errors = sorted({row.reason for row in rows if row.status is Status.ERROR})
     notes += errors[:2] + ([f"+{len(errors) - 2} more"] if len(errors) > 2 else [])
-    manual = sum(row.status == "needs manual grading" for row in rows)
-    if manual:
-        notes.append(f"{manual} to grade by hand")
+    manual = sorted({row.reason for row in rows if row.status is Status.MANUAL})
+    notes += [f"needs manual grading: {reason}" for reason in manual[:1]]
     matched = Counter(row.matched for row in rows if row.matched)
     for how, count in sorted(matched.items()):
         notes.append(f"{count} test cells {how}" if count > 1 else f"{next(r.exercise for r in rows if r.matched == how)} {how}")

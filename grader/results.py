@@ -1,5 +1,12 @@
-"""One graded exercise's outcome, as ``check`` prints it and ``grade`` writes it."""
+"""One graded exercise's outcome, as ``check`` prints it and ``grade`` writes it.
 
+Every text in a result is composed by the grader. What learner code controls (an exception's
+message) is cut to ``MESSAGE_LIMIT`` characters and passed through ``redact``, which removes every
+line of the instructor's test source it contains: a learner cannot read hidden tests off their
+feedback page by raising an error that quotes them.
+"""
+
+import enum
 import html
 from dataclasses import dataclass
 
@@ -9,6 +16,16 @@ from nbgrader import utils
 from grader.execution import broke_the_run
 
 
+#: Characters of learner-controlled text a result keeps.
+MESSAGE_LIMIT = 300
+
+
+class Status(enum.Enum):
+    OK = "ok"  # graded automatically
+    MANUAL = "needs manual grading"  # graded, and a person should look (a task, or code that reached for the tests)
+    ERROR = "error"  # the run broke before this test could decide (the reason says where and why)
+
+
 @dataclass
 class ExerciseResult:
     name: str  # the test cell's nbgrader grade_id
@@ -16,36 +33,47 @@ class ExerciseResult:
     points: float
     max_points: float
     message: str = ""  # why it failed: the failing check's text, never the test's source
-    status: str = "ok"  # "ok", "needs manual grading" or "error: <reason>"
+    status: Status = Status.OK
+    reason: str = ""  # why the status is not OK
 
     def __str__(self) -> str:
-        mark = "✓" if self.passed else ("?" if self.status == "needs manual grading" else "✗")
+        mark = "✓" if self.passed else ("?" if self.status is Status.MANUAL else "✗")
         line = f"{mark} {self.name}: {_points(self.points)}/{_points(self.max_points)} points"
-        if self.status != "ok" and self.message not in self.status:
-            line += f" [{self.status}]"
+        if self.status is not Status.OK and self.reason not in self.message:
+            line += f" [{self.status.value}: {self.reason}]"
         return line + (f" — {self.message}" if self.message else "")
 
     def _repr_html_(self) -> str:
         colour = "#137333" if self.passed else "#c5221f"
         message = f"<br><span style='white-space:pre-wrap'>{html.escape(self.message)}</span>" if self.message else ""
         return (f"<p style='color:{colour}'><b>{html.escape(self.name)}</b>: "
-                f"{_points(self.points)}/{_points(self.max_points)} points ({html.escape(self.status)}){message}</p>")
+                f"{_points(self.points)}/{_points(self.max_points)} points ({html.escape(self.status.value)}){message}</p>")
 
 
 def _points(value: float | None) -> str:
     return "–" if value is None else f"{value:g}"
 
 
-def failure_message(cell: NotebookNode) -> str:
+def redact(text: str, secret: str = "") -> str:
+    """``text`` cut to MESSAGE_LIMIT characters, without any line of ``secret`` (the test's source)."""
+    secret_lines = {line.strip() for line in secret.splitlines() if len(line.strip()) >= 8}
+    kept = [line for line in text.splitlines() if not any(part in line for part in secret_lines)]
+    if len(kept) < len(text.splitlines()):
+        kept.append("[text from the test's source removed]")
+    text = "\n".join(kept)
+    return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + " …"
+
+
+def failure_message(cell: NotebookNode, secret: str = "") -> str:
     """What a test cell's outputs say went wrong: the error's message (a CheckFailed's text is the
     learner-facing one), or stderr when that is what cost the points. Never the traceback, whose
-    frames quote the test's source."""
+    frames quote the test's source; never a line of ``secret``."""
     for out in cell.outputs:
         if out.output_type == "error":
-            return out.evalue.strip() or out.ename
+            return redact(out.evalue.strip() or out.ename, secret)
     for out in cell.outputs:
         if out.output_type == "stream" and out.name == "stderr":
-            return "the test cell wrote to stderr: " + out.text.strip()[:200]
+            return redact("the test cell wrote to stderr: " + out.text.strip(), secret)
     return ""
 
 
@@ -58,9 +86,10 @@ def result_from_cell(cell: NotebookNode) -> ExerciseResult:
     """Score one executed test cell the way nbgrader does."""
     score, max_points = utils.determine_grade(cell)
     message = failure_message(cell)
+    broke = broke_the_run(cell)
     return ExerciseResult(cell.metadata.nbgrader["grade_id"], passed=score == max_points and not message,
                           points=score, max_points=max_points, message=message,
-                          status=f"error: {message}" if broke_the_run(cell) else "ok")
+                          status=Status.ERROR if broke else Status.OK, reason=message if broke else "")
 
 
 @dataclass
@@ -72,11 +101,19 @@ class GradeRow:
     exercise: str
     points: float
     max_points: float
-    status: str  # "ok", "needs manual grading" or "error: <reason>"
+    status: Status
+    reason: str = ""  # why the status is not OK: where the run broke, or what a person should look at
     message: str = ""  # the hidden or visible test's failure message
     matched: str = ""  # how the submitted cell was found when not by its grade id
 
-    CSV_COLUMNS = ("learner", "assignment", "exercise", "points", "max_points", "status")
+    CSV_COLUMNS = ("learner", "assignment", "exercise", "points", "max_points", "status", "reason")
 
     def csv_row(self) -> list:
-        return [self.learner, self.assignment, self.exercise, f"{self.points:g}", f"{self.max_points:g}", self.status]
+        return [self.learner, self.assignment, self.exercise, f"{self.points:g}", f"{self.max_points:g}", self.status.value, self.reason]
+
+    def to_json(self) -> dict:
+        return {**self.__dict__, "status": self.status.value}
+
+    @classmethod
+    def from_json(cls, record: dict) -> "GradeRow":
+        return cls(**{**record, "status": Status(record["status"])})

@@ -4,16 +4,17 @@
 submission that loops, crashes its kernel or exhausts memory costs one row, never the batch. The
 scratch course holds ``source/<assignment>/``, a copy of the course's gradebook, the submission under
 ``submitted/<learner>/<assignment>/`` and ``unreadable.json`` (notebook id → why it could not be
-read). The worker writes ``rows.json``: one GradeRow per graded cell. nbgrader's own log goes to this
-process's stderr, which ``grade`` keeps in ``autograde.log`` next to it.
+read). The worker itself is the trusted side: it runs no learner code. The learner's kernel runs in
+the sandbox that ``--kernel`` describes (``grader.sandbox.KernelSettings``), which sees none of the
+scratch course. The worker writes ``rows.json``: one GradeRow per graded cell. nbgrader's own log
+goes to this process's stderr, which ``grade`` keeps in ``autograde.log`` next to it.
 """
 
 import argparse
 import json
 import logging
-import resource
+import os
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 # jsonschema imports rfc3987_syntax whenever it is installed (jupyter-events pulls it in), and that
@@ -32,28 +33,40 @@ from grader import gradebook
 from grader.build import nbgrader_config
 from grader.course import exercise_name, find_assignments
 from grader.execution import BudgetedExecute, QuietTestCells, broke_the_run
+from grader.guard import GuardTests, UnguardTests
+from grader.holdout import ScoreHoldout
 from grader.restore import BY_ID, MATCH_KEY, RESTORED, RestoreCells
-from grader.results import GradeRow, failure_message
+from grader.results import GradeRow, Status, failure_message
+from grader.sandbox import KernelSettings, SandboxedKernelManager
+from grader.tamper import FlagTampering
 from practicum.tidy import read_notebook
 
-def autograde_config(course_root: Path, budget: float) -> Config:
-    """nbgrader's Autograde pipelines with three changes: RestoreCells before OverwriteCells, one
-    budget for the whole notebook instead of 30 s a cell, and test cells' stderr dropped."""
+
+def autograde_config(course_root: Path, budget: float, kernel: KernelSettings) -> Config:
+    """nbgrader's Autograde pipelines, extended: RestoreCells before OverwriteCells; then the
+    learner's cells scanned for tampering, test cells guarded, the notebook run in the sandbox under
+    one budget, model-quality tests scored outside it, test cells' stderr dropped."""
     config = nbgrader_config()
+    source = str(Path(course_root).resolve() / "source")
     sanitize = list(Autograde.class_traits()["sanitize_preprocessors"].default())
     sanitize.insert(sanitize.index(OverwriteCells), RestoreCells)
-    autograde = [BudgetedExecute if step is Execute else step for step in Autograde.class_traits()["autograde_preprocessors"].default()]
-    autograde.insert(autograde.index(BudgetedExecute) + 1, QuietTestCells)
+    autograde = list(Autograde.class_traits()["autograde_preprocessors"].default())
+    autograde[autograde.index(Execute):autograde.index(Execute) + 1] = [FlagTampering, GuardTests, BudgetedExecute, UnguardTests,
+                                                                        ScoreHoldout, QuietTestCells]
     config.Autograde.sanitize_preprocessors = sanitize
     config.Autograde.autograde_preprocessors = autograde
-    config.RestoreCells.source_directory = str(Path(course_root).resolve() / "source")
+    for step in ("RestoreCells", "FlagTampering", "GuardTests", "ScoreHoldout"):
+        config[step].source_directory = source
     config.BudgetedExecute.budget = budget
+    config.BudgetedExecute.kernel_manager_class = SandboxedKernelManager
+    kernel.configure(config)
+    config.ScoreHoldout.holdout = os.environ.get("PRACTICUM_HOLDOUT_DIR", "")
     return config
 
 
-def autograde(course_root: Path, learner: str, assignment_id: str, budget: float) -> str:
+def autograde(course_root: Path, learner: str, assignment_id: str, budget: float, kernel: KernelSettings) -> str:
     """Run nbgrader's Autograde; return why it failed, or "" when it did not."""
-    config = autograde_config(course_root, budget)
+    config = autograde_config(course_root, budget, kernel)
     coursedir = gradebook.course_directory(course_root, config)
     coursedir.assignment_id, coursedir.student_id = assignment_id, learner
     try:
@@ -78,6 +91,8 @@ def rows_for(course_root: Path, learner: str, assignment_id: str, failure: str) 
         graded_path = course_root / "autograded" / learner / assignment_id / f"{notebook}.ipynb"
         graded = read_notebook(graded_path) if graded_path.exists() else nbformat.v4.new_notebook()
         matched = graded.metadata.get(MATCH_KEY, {}).get("matched", {})
+        tampering = graded.metadata.get(MATCH_KEY, {}).get("tampering", [])
+        secrets = gradebook.locked_sources(gradebook.db_url(course_root), notebook, assignment_id)
         submitted = {c.metadata.nbgrader["grade_id"]: c for c in graded.cells if "grade_id" in c.metadata.get("nbgrader", {})}
         problem = unreadable.get(notebook) or ("" if graded_path.exists() else failure or "notebook not submitted")
         missing_answer = ""
@@ -88,25 +103,29 @@ def rows_for(course_root: Path, learner: str, assignment_id: str, failure: str) 
             if not (meta.get("grade") or meta.get("task")):  # a task is graded by hand, but graded all the same
                 continue
             grade_id = meta["grade_id"]
-            points, status, message = _outcome(submitted.get(grade_id), scores.get((notebook, grade_id)),
-                                               problem or ("" if meta.get("solution") else missing_answer))
+            points, status, reason, message = _outcome(submitted.get(grade_id), scores.get((notebook, grade_id)),
+                                                       problem or ("" if meta.get("solution") else missing_answer),
+                                                       secrets.get(grade_id, ""))
+            if tampering and status is Status.OK:
+                status, reason = Status.MANUAL, "its code reaches for the tests: " + "; ".join(tampering[:3])
+                reason += f" (+{len(tampering) - 3} more)" if len(tampering) > 3 else ""
             how = matched.get(grade_id, BY_ID)
             rows.append(GradeRow(learner, assignment_id, exercise_name(assignment, notebook, grade_id), points,
-                                 float(meta.get("points", 0)), status, message, matched="" if how == BY_ID else how))
+                                 float(meta.get("points", 0)), status, reason, message, matched="" if how == BY_ID else how))
     return rows
 
 
-def _outcome(cell, score: gradebook.Score | None, problem: str) -> tuple[float, str, str]:
-    """(points, status, message) of one graded cell, from nbgrader's score and the cell's outputs."""
-    message = failure_message(cell) if cell is not None and cell.cell_type == "code" else ""
+def _outcome(cell, score: gradebook.Score | None, problem: str, secret: str) -> tuple[float, Status, str, str]:
+    """(points, status, reason, message) of one graded cell, from nbgrader's score and the cell's outputs."""
+    message = failure_message(cell, secret) if cell is not None and cell.cell_type == "code" else ""
     if problem:
-        return 0, f"error: {problem}", message
+        return 0, Status.ERROR, problem, message
     if cell is not None and broke_the_run(cell):
-        return 0, f"error: {message}", message
+        return 0, Status.ERROR, message, message
     points = (score.auto_score or 0) if score is not None else 0
     if score is not None and score.needs_manual_grade:
-        return points, "needs manual grading", message
-    return points, "ok", message
+        return points, Status.MANUAL, "graded by hand", message
+    return points, Status.OK, "", message
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,15 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("learner")
     parser.add_argument("assignment")
     parser.add_argument("--budget", type=float, default=600, help="seconds for each notebook")
-    parser.add_argument("--memory-gb", type=float, default=0, help="cap on this process's and its kernel's memory (0: none)")
+    parser.add_argument("--kernel", required=True, help="grader.sandbox.KernelSettings as JSON")
     args = parser.parse_args(argv)
-    if args.memory_gb:  # inherited by the kernel: a learner's runaway allocation is their MemoryError, not an OOM kill of the batch
-        cap = int(args.memory_gb * 2**30)
-        resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s] %(message)s")
-    failure = autograde(args.course_root, args.learner, args.assignment, args.budget)
+    failure = autograde(args.course_root, args.learner, args.assignment, args.budget, KernelSettings.from_json(args.kernel))
     rows = rows_for(args.course_root, args.learner, args.assignment, failure)
-    (args.course_root / "rows.json").write_text(json.dumps([asdict(row) for row in rows], indent=1))
+    (args.course_root / "rows.json").write_text(json.dumps([row.to_json() for row in rows], indent=1))
     return 0
 
 

@@ -8,6 +8,8 @@ learner or CI may want elsewhere is read from an environment variable first:
 - PRACTICUM_CACHE_DIR: where downloads and decoded-array caches go (default ``data/cache``).
 - PRACTICUM_HOLDOUT_DIR: the instructor's private photos (``cats/``, ``dogs/``), used by the grader
   and the benchmarks, never by the lessons.
+- PRACTICUM_SHARED_CACHE_DIR: a second cache, only read (the grader lends its decoded photos to
+  sandboxed kernels this way, so that no learner can poison another's).
 - PRACTICUM_BUILD_DIR: executed notebooks, metrics and trained models (default ``build``).
 """
 
@@ -44,6 +46,11 @@ def data_dir() -> Path | None:
 
 def cache_dir() -> Path:
     return _from_env("PRACTICUM_CACHE_DIR", ROOT / "data" / "cache")
+
+
+def shared_cache_dir() -> Path | None:
+    value = os.environ.get("PRACTICUM_SHARED_CACHE_DIR")
+    return Path(value).expanduser().resolve() if value else None
 
 
 def build_dir() -> Path:

@@ -246,7 +246,7 @@ def test_balanced_subset_is_reproducible(tiny_dataset):
 
 def test_second_call_is_served_from_the_disk_cache(tiny_dataset, isolated_paths, monkeypatch):
     first_images, first_labels = load_arrays("train", 16)
-    cached = list((isolated_paths.cache / "arrays").glob("*.npz"))
+    cached = list((isolated_paths.cache / "arrays").glob("*/*.npz"))
     assert len(cached) == 1
 
     def no_decoding(*args, **kwargs):
@@ -288,7 +288,7 @@ def test_cache_invalidates_when_a_photo_changes(tiny_dataset, monkeypatch):
 
 def test_a_damaged_cache_file_is_decoded_again(tiny_dataset, isolated_paths, monkeypatch):
     first, _ = load_arrays("train", 16)
-    (cached,) = (isolated_paths.cache / "arrays").glob("*.npz")
+    (cached,) = (isolated_paths.cache / "arrays").glob("*/*.npz")
     cached.write_bytes(cached.read_bytes()[:100])
     counter = DecodeCounter(monkeypatch)
     images, _ = load_arrays("train", 16)

@@ -13,6 +13,7 @@ import pytest
 from grader import gradebook
 from grader.grade import grade
 from grader.reports import summary_table, write_csv, write_feedback
+from grader.results import Status
 from practicum import paths
 
 _spec = importlib.util.spec_from_file_location("learners", Path(__file__).parent / "fixtures" / "grader" / "learners.py")
@@ -55,26 +56,26 @@ def _points(graded, learner):
 def test_every_learner_gets_a_row_per_exercise_in_grades_csv(graded):
     with open(graded["out"] / "grades.csv", newline="") as stream:
         table = list(csv.DictReader(stream))
-    assert list(table[0]) == ["learner", "assignment", "exercise", "points", "max_points", "status"]
+    assert list(table[0]) == ["learner", "assignment", "exercise", "points", "max_points", "status", "reason"]
     assert {(r["learner"], r["exercise"]) for r in table} == {(name, ex) for name in IN_A_FOLDER + IN_A_ZIP
                                                               for ex in ("test_scale_pixels", "test_flatten")}
     assert graded["report"].unplaced == []
 
 
 def test_correct_answers_score_full_marks_whatever_else_is_in_the_batch(graded):
-    for learner in ["correct", "noisy"]:  # noisy writes to stderr in tests, and needs --holdout
-        assert {(r.points, r.status) for r in _rows(graded, learner).values()} == {(2, "ok"), (1, "ok")}, learner
+    for learner in ["correct", "noisy"]:  # noisy writes to stderr in tests, and checks that the kernel has no holdout
+        assert {(r.points, r.status) for r in _rows(graded, learner).values()} == {(2, Status.OK), (1, Status.OK)}, learner
 
 
 def test_each_submission_saves_into_a_build_folder_of_its_own(graded):
-    assert (graded["out"] / "work" / "01_arrays" / "noisy" / "build" / "saved_by.txt").read_text() == "noisy"
+    assert (graded["out"] / "work" / "01_arrays" / "noisy" / "workspace" / "build" / "saved_by.txt").read_text() == "noisy"
     assert not (paths.build_dir() / "saved_by.txt").exists()
 
 
 def test_unanswered_exercises_score_zero_with_the_not_implemented_message(graded):
     rows = _rows(graded, "unanswered")
     assert _points(graded, "unanswered") == 0
-    assert all(row.status == "ok" and "not implemented yet" in row.message for row in rows.values())
+    assert all(row.status is Status.OK and "not implemented yet" in row.message for row in rows.values())
 
 
 def test_a_timed_out_or_crashed_cell_fails_every_test_after_it_and_says_which_cell(graded):
@@ -82,8 +83,8 @@ def test_a_timed_out_or_crashed_cell_fails_every_test_after_it_and_says_which_ce
         rows = _rows(graded, learner)
         assert rows["test_scale_pixels"].points == 2, f"{learner}: tests before the broken cell count"
         assert rows["test_flatten"].points == 0, f"{learner}: a dead or stopped kernel never passes"
-        assert rows["test_flatten"].status.startswith("error:") and why in rows["test_flatten"].status
-        assert "cell 7 (flatten)" in rows["test_flatten"].status
+        assert rows["test_flatten"].status is Status.ERROR and why in rows["test_flatten"].reason
+        assert "cell 7 (flatten)" in rows["test_flatten"].reason
 
 
 def test_a_runaway_allocation_is_the_learners_memory_error_not_an_out_of_memory_batch(graded):
@@ -97,10 +98,10 @@ def test_a_runaway_allocation_is_the_learners_memory_error_not_an_out_of_memory_
 
 def test_a_deleted_test_cell_is_restored_and_graded_and_a_deleted_answer_is_named(graded):
     rows = _rows(graded, "deleted_cells")
-    assert rows["test_scale_pixels"].points == 2 and rows["test_scale_pixels"].status == "ok"
+    assert rows["test_scale_pixels"].points == 2 and rows["test_scale_pixels"].status is Status.OK
     assert "put back" in rows["test_scale_pixels"].matched
     assert rows["test_flatten"].points == 0
-    assert rows["test_flatten"].status == "error: answer cell flatten is missing from the submission"
+    assert (rows["test_flatten"].status, rows["test_flatten"].reason) == (Status.ERROR, "answer cell flatten is missing from the submission")
 
 
 def test_cells_without_nbgrader_metadata_are_matched_and_reported(graded):
@@ -113,9 +114,9 @@ def test_unreadable_submissions_cost_their_own_rows_only(graded):
     for learner in ["not_json", "truncated"]:
         rows = _rows(graded, learner)
         assert _points(graded, learner) == 0
-        assert {row.status for row in rows.values()} == {"error: not a notebook (not valid JSON)"}
+        assert {(row.status, row.reason) for row in rows.values()} == {(Status.ERROR, "not a notebook (not valid JSON)")}
     assert _points(graded, "empty") == 0
-    assert "answer cell scale_pixels is missing" in _rows(graded, "empty")["test_scale_pixels"].status
+    assert "answer cell scale_pixels is missing" in _rows(graded, "empty")["test_scale_pixels"].reason
 
 
 def test_feedback_gives_hidden_test_messages_but_never_their_source(graded):
@@ -175,6 +176,6 @@ def test_summary_table_has_a_line_per_learner_with_points_and_notes(graded):
 def test_a_worker_past_its_hard_limit_is_stopped_and_costs_one_row_each(tmp_path):
     learners.write(tmp_path / "in", ["looping"])
     report = grade([tmp_path / "in"], tmp_path / "out", source=learners.SOLUTIONS, timeout=1, grace=0)
-    assert {row.status for row in report.rows} == {"error: grading took longer than 1 s and was stopped"}
+    assert {(row.status, row.reason) for row in report.rows} == {(Status.ERROR, "grading took longer than 1 s and was stopped")}
     assert all(row.points == 0 for row in report.rows)
 

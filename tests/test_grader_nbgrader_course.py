@@ -16,6 +16,7 @@ import nbgrader
 from nbgrader.api import Gradebook
 
 from grader.grade import grade
+from grader.results import Status
 
 DOCS_COURSE = Path(nbgrader.__file__).parent / "docs" / "source" / "user_guide"
 
@@ -46,9 +47,9 @@ def test_grade_scores_nbgraders_documentation_course_exactly_as_stock_autograde(
     report = grade([ours_course / "submitted"], tmp_path / "out", source=ours_course / "source", jobs=2, timeout=120)
     assert stock_run.wait() == 0, (tmp_path / "stock" / "nbgrader.log").read_text()
     stock = _stock_scores(tmp_path / "stock")
-    ours = {(row.learner, row.exercise): None if row.status == "needs manual grading" else row.points for row in report.rows}
+    ours = {(row.learner, row.exercise): None if row.status is Status.MANUAL else row.points for row in report.rows}
 
-    assert {row.status for row in report.rows} <= {"ok", "needs manual grading"}
+    assert {row.status for row in report.rows} <= {Status.OK, Status.MANUAL}
     assert ours == stock
     with open(DOCS_COURSE / "grades.csv", newline="") as stream:  # nbgrader's published export
         published = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(stream)}

@@ -23,6 +23,7 @@ from nbgrader.utils import setenv
 from grader.build import build_exercise, release
 from grader.check import check_notebook
 from grader.execution import QUIET_FAST_ENV, BudgetedExecute
+from grader.results import Status
 from practicum import paths
 from practicum.checks import NOT_IMPLEMENTED
 from practicum.tidy import dumps, read_notebook
@@ -282,4 +283,4 @@ def test_a_learner_submitting_alternative_answers_in_the_exercise_gets_full_mark
     report = grade([tmp_path / "submitted"], tmp_path / "graded", jobs=2, holdout=Path(HOLDOUT_DIR))
     assert {row.assignment for row in report.rows} == set(LESSONS) and not report.unplaced
     for row in report.rows:
-        assert row.status == "ok" and row.points == row.max_points, f"{row.assignment} {row.exercise}: {row.message}"
+        assert row.status is Status.OK and row.points == row.max_points, f"{row.assignment} {row.exercise}: {row.message}"

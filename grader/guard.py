@@ -1,0 +1,134 @@
+"""Test cells that the learner's code cannot quietly rebind.
+
+Before any learner code runs, the grader executes a capture cell in the kernel: it runs the import
+statements of the instructor's notebook in a private namespace and snapshots what the tests rely on:
+those names, the modules behind them (numpy, keras and the course package included), ``builtins``,
+``sys``'s streams and hooks, and the IPython shell's hooks. Every test cell is then executed with a
+one-line prelude that puts all of it back: a learner who rebinds ``check``, patches ``np.allclose``,
+replaces ``print`` or silences ``showtraceback`` gets the honest test all the same.
+
+This is defence in depth inside a process the learner controls: code that finds the restore function
+(its name carries a random nonce) or rewrites cells before they run can still defeat it. That is
+what ``grader.tamper`` flags for a human, and what the sandbox keeps from leaving the kernel.
+"""
+
+import ast
+import secrets
+from pathlib import Path
+
+from nbformat import NotebookNode
+from nbgrader import utils
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+from practicum.tidy import read_notebook
+
+_CAPTURE = '''
+def _practicum_capture(imports, name):
+    import builtins, sys, threading
+    missing = object()
+    shell = get_ipython()
+    names = {}
+    exec(imports, names)
+    names.pop("__builtins__", None)
+    roots = {"numpy", "keras", "practicum", "sklearn"}
+    modules = {module.__name__: module for module in [builtins, sys, *[sys.modules.get(getattr(value, "__module__", None) or "")
+               for value in names.values()], *[value for value in names.values() if isinstance(value, type(sys))],
+               *[module for key, module in list(sys.modules.items()) if key.split(".")[0] in roots]] if module is not None}
+    snapshots = [(module, dict(vars(module))) for module in modules.values()]
+    streams = (sys.stdout, sys.stderr, sys.displayhook, sys.excepthook, sys.meta_path[:], sys.path_hooks[:])
+    shell_attributes = ("showtraceback", "_showtraceback", "showsyntaxerror", "run_cell", "run_cell_async", "run_code",
+                        "run_ast_nodes", "transform_cell", "ex", "ev", "custom_exceptions", "CustomTB", "InteractiveTB",
+                        "SyntaxTB", "displayhook", "display_pub", "user_ns", "user_global_ns")
+    shell_state = {attribute: shell.__dict__.get(attribute, missing) for attribute in shell_attributes}
+    events = {event: list(callbacks) for event, callbacks in shell.events.callbacks.items()}
+    transformers = [(hooks, list(hooks)) for hooks in (shell.input_transformers_cleanup, shell.input_transformers_post,
+                                                       shell.ast_transformers)]
+
+    def restore():
+        sys.settrace(None)
+        sys.setprofile(None)
+        threading.settrace(None)
+        threading.setprofile(None)
+        sys.modules.update(modules)
+        for module, snapshot in snapshots:
+            current = vars(module)
+            for key, value in snapshot.items():
+                if current.get(key, missing) is not value:
+                    current[key] = value
+        sys.stdout, sys.stderr, sys.displayhook, sys.excepthook, sys.meta_path[:], sys.path_hooks[:] = streams
+        for attribute, value in shell_state.items():
+            if value is missing:
+                shell.__dict__.pop(attribute, None)
+            else:
+                shell.__dict__[attribute] = value
+        for event, callbacks in events.items():
+            shell.events.callbacks[event] = list(callbacks)
+        for hooks, saved in transformers:
+            hooks[:] = saved
+        shell.user_ns.update(names)
+
+    shell.user_ns[name] = restore
+'''
+
+
+def nonce_name() -> str:
+    return f"_practicum_guard_{secrets.token_hex(8)}"
+
+
+def source_imports(source_nb: NotebookNode) -> str:
+    """The top-level import statements of the instructor's notebook outside answer cells."""
+    lines = []
+    for cell in source_nb.cells:
+        if cell.cell_type != "code" or utils.is_solution(cell):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        lines += [ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    return "\n".join(lines)
+
+
+def capture_source(source_nb: NotebookNode, name: str) -> str:
+    """The code of the capture cell: run before any learner code."""
+    return f"{_CAPTURE}\n_practicum_capture({source_imports(source_nb)!r}, {name!r})\ndel _practicum_capture\n"
+
+
+def guarded(source: str, name: str) -> str:
+    """A test cell's source with the prelude that restores what the tests rely on."""
+    return f"{name}()\n{source}"
+
+
+class GuardTests(NbGraderPreprocessor):
+    """Before execution: the capture code goes in front of the first code cell, the prelude in front
+    of every automatically graded test cell. ``UnguardTests`` takes both out again afterwards."""
+
+    source_directory = Unicode(help="The course's source folder: <source_directory>/<assignment>/<notebook>.ipynb").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        source_nb = read_notebook(Path(self.source_directory) / info["assignment"] / f"{info['notebook']}.ipynb")
+        name = nonce_name()
+        resources["guard"] = {"name": name, "capture": capture_source(source_nb, name)}
+        code = [cell for cell in nb.cells if cell.cell_type == "code"]
+        if code:
+            code[0].source = resources["guard"]["capture"] + code[0].source
+        for cell in code:
+            if utils.is_grade(cell) and not utils.is_solution(cell):
+                cell.source = guarded(cell.source, name)
+        return nb, resources
+
+
+class UnguardTests(NbGraderPreprocessor):
+    """After execution: the cells' sources as they were."""
+
+    def preprocess(self, nb, resources):
+        guard = resources.pop("guard", None)
+        if guard is None:
+            return nb, resources
+        prelude = guarded("", guard["name"])
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.source = cell.source.removeprefix(guard["capture"]).removeprefix(prelude)
+        return nb, resources

@@ -1,0 +1,166 @@
+"""Model-quality tests on the instructor's photos, decided outside the learner's kernel.
+
+A test cell of the instructor's notebook whose metadata says
+``{"practicum": {"holdout": {"model": NAME, "image_size": PX, "threshold": T}}}`` is one: its code
+(run in the kernel) trains a model and hands it in with ``practicum.handin.hand_in(model, NAME)``.
+After the kernel is gone, ``ScoreHoldout`` copies the handed-in file out of the learner's workspace,
+scores it in a sandbox of its own that sees the file and the photos' pixels (shuffled, no labels,
+no file names) and writes nothing, compares the predictions with the labels itself and adds a pass
+or a failure to the test cell. The spec comes from the instructor's copy of the notebook, never the
+learner's; the kernel never learns where the photos are.
+
+Without holdout photos (``practicum check`` on a learner's machine) the validation photos stand in,
+and the outcome says so.
+"""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from nbformat.v4 import new_output
+from nbgrader import utils
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool, Dict, Float, Unicode
+
+from grader.confine import Limits
+from grader.execution import error_output
+from grader.sandbox import bwrap_command, confine_command
+from practicum.handin import SUFFIXES
+from practicum.tidy import read_notebook
+
+#: The largest model file that is scored.
+MAX_MODEL_BYTES = 512 * 2**20
+SCORE_FAILED = "HoldoutTestFailed"
+
+
+@dataclass(frozen=True)
+class HoldoutTest:
+    model: str  # the name the test cell hands the model in under
+    image_size: int
+    threshold: float
+
+    @classmethod
+    def from_cell(cls, cell) -> "HoldoutTest | None":
+        spec = cell.metadata.get("practicum", {}).get("holdout")
+        return cls(str(spec["model"]), int(spec["image_size"]), float(spec["threshold"])) if spec else None
+
+
+def holdout_tests(source_nb) -> dict[str, HoldoutTest]:
+    """grade id → its holdout test, for the instructor's notebook."""
+    tests = {}
+    for cell in source_nb.cells:
+        test = HoldoutTest.from_cell(cell)
+        if test is not None and utils.is_grade(cell):
+            tests[cell.metadata.nbgrader["grade_id"]] = test
+    return tests
+
+
+def copy_handed_in(models: Path, name: str, target: Path) -> Path | None:
+    """Copy the model handed in as ``name`` out of the learner's ``build/models`` folder: a regular
+    file, not a link, at most MAX_MODEL_BYTES. None when there is none."""
+    for suffix in SUFFIXES:
+        source = models / f"{name}{suffix}"
+        try:
+            descriptor = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        with os.fdopen(descriptor, "rb") as stream:
+            info = os.fstat(stream.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_MODEL_BYTES:
+                return None
+            destination = target / f"model{suffix}"
+            destination.write_bytes(stream.read(MAX_MODEL_BYTES + 1))
+            return destination
+    return None
+
+
+def predict_outside(model_file: Path, images: np.ndarray, limits: Limits, sandboxed: bool, timeout: float) -> np.ndarray:
+    """The labels (0 cat, 1 dog) that the model file predicts for ``images``, from a sandboxed
+    process that sees only those two files. Raises RuntimeError with a learner-safe reason."""
+    with tempfile.TemporaryDirectory(prefix="practicum-score-") as folder:
+        folder = Path(folder)
+        np.save(folder / "images.npy", images)
+        command = [sys.executable, "-m", "grader.score_model", str(model_file), str(folder / "images.npy")]
+        if sandboxed:
+            command = bwrap_command(command, workspace=folder, runtime=folder, readable=[model_file.parent], env={}, writable=False)
+        command = confine_command(command, limits, group=None)
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        env.pop("PRACTICUM_HOLDOUT_DIR", None)
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=timeout, env=env, cwd=folder)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"scoring the model took longer than {timeout:g} s") from None
+    if done.returncode != 0:
+        last = (done.stderr.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
+        raise RuntimeError(f"the saved model could not be scored ({last[:200]})")
+    try:
+        predictions = np.asarray(json.loads(done.stdout), dtype=np.int64)
+    except (ValueError, TypeError):
+        raise RuntimeError("the saved model's predictions were not a list of labels") from None
+    if predictions.shape != (len(images),) or not np.isin(predictions, (0, 1)).all():
+        raise RuntimeError(f"the saved model gave {predictions.size} predictions for {len(images)} photos, or labels other than 0 and 1")
+    return predictions
+
+
+class ScoreHoldout(NbGraderPreprocessor):
+    """After execution: decide each holdout test cell by scoring its handed-in model outside."""
+
+    source_directory = Unicode("", help="The course's source folder: <source_directory>/<assignment>/<notebook>.ipynb; "
+                                        "'' reads the tests from the notebook itself (a learner's self-check)").tag(config=True)
+    models_directory = Unicode(help="The learner's build/models folder, where handed-in models are").tag(config=True)
+    holdout = Unicode("", help="The instructor's photos (cats/, dogs/); '' scores on the validation photos instead").tag(config=True)
+    sandboxed = Bool(True).tag(config=True)
+    limits = Dict(help="grader.confine.Limits as a dict").tag(config=True)
+    timeout = Float(300.0, help="Seconds the scoring of one model may take").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        if self.source_directory:
+            info = resources["nbgrader"]
+            self._tests = holdout_tests(read_notebook(Path(self.source_directory) / info["assignment"] / f"{info['notebook']}.ipynb"))
+        else:
+            self._tests = holdout_tests(nb)
+        self._photos = {}
+        return super().preprocess(nb, resources)
+
+    def _load(self, image_size: int):
+        if image_size not in self._photos:
+            from practicum import data
+
+            if self.holdout:  # decoded into the grader's cache, in a folder of its own that no kernel is lent
+                images, labels = data.load_arrays(image_size=image_size, folder=self.holdout)
+            else:
+                images, labels = data.load_arrays("validation", image_size=image_size)
+            order = np.random.default_rng().permutation(len(labels))  # the scorer sees no order to exploit
+            self._photos[image_size] = (images[order], labels[order])
+        return self._photos[image_size]
+
+    def preprocess_cell(self, cell, resources, index):
+        test = self._tests.get(cell.metadata.get("nbgrader", {}).get("grade_id")) if cell.cell_type == "code" else None
+        if test is None or any(out.output_type == "error" for out in cell.outputs):
+            return cell, resources  # not a holdout test, or its part in the kernel failed already
+        photos = "the instructor's photos" if self.holdout else "the validation photos (the grader uses the instructor's)"
+        with tempfile.TemporaryDirectory(prefix="practicum-model-") as folder:
+            model_file = copy_handed_in(Path(self.models_directory), test.model, Path(folder))
+            if model_file is None:
+                cell.outputs.append(error_output(SCORE_FAILED, f"no model was handed in as {test.model!r}: the test cell saves it "
+                                                               "with hand_in(model, ...); did it run to the end?"))
+                return cell, resources
+            images, labels = self._load(test.image_size)
+            try:
+                predicted = predict_outside(model_file, images, Limits(**self.limits), self.sandboxed, self.timeout)
+            except RuntimeError as error:
+                cell.outputs.append(error_output(SCORE_FAILED, str(error)))
+                return cell, resources
+        accuracy = float(np.mean(predicted == labels))
+        line = f"accuracy on {photos}: {accuracy:.3f} (at least {test.threshold:g} needed)"
+        if accuracy >= test.threshold:
+            cell.outputs.append(new_output("stream", name="stdout", text=f"✓ {line}\n"))
+        else:
+            cell.outputs.append(error_output(SCORE_FAILED, f"✗ {line}"))
+        return cell, resources
