@@ -2,6 +2,8 @@
 
 Runs the notebook headless in FAST mode with one time budget for the whole notebook and reports
 each graded exercise: passed or failed, its points, and the message of the visible test that failed.
+A model handed in for the instructor's photos is scored as the grader scores it, outside the
+kernel, on the validation photos instead (the outcome says so).
 """
 
 from pathlib import Path
@@ -9,9 +11,15 @@ from pathlib import Path
 from nbgrader.utils import setenv
 
 from grader.execution import QUIET_FAST_ENV, BudgetedExecute, QuietTestCells
+from grader.holdout import ScoreHoldout
 from grader.results import ExerciseResult, autograded_test_cells, result_from_cell
+from practicum import paths
 from practicum.runner import QuietKernelManager
 from practicum.tidy import read_notebook
+
+
+#: The learner's own machine: limits that only stop a runaway scorer.
+_SCORING_LIMITS = {"memory_bytes": 8 * 2**30, "processes": 4096, "cpu_seconds": 3600, "file_bytes": 2**30}
 
 
 def check_notebook(path: Path, timeout: float = 600) -> list[ExerciseResult]:
@@ -20,6 +28,8 @@ def check_notebook(path: Path, timeout: float = 600) -> list[ExerciseResult]:
     resources = {"metadata": {"path": str(path.parent.resolve())}}
     with setenv(**QUIET_FAST_ENV):  # the kernel inherits this process's environment
         nb, resources = BudgetedExecute(budget=timeout, kernel_manager_class=QuietKernelManager).preprocess(nb, resources)
+        scorer = ScoreHoldout(models_directory=str(paths.build_dir() / "models"), sandboxed=False, limits=_SCORING_LIMITS)
+        nb, resources = scorer.preprocess(nb, resources)
     nb, resources = QuietTestCells().preprocess(nb, resources)
     return [result_from_cell(cell) for cell in autograded_test_cells(nb)]
 

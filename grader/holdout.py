@@ -31,6 +31,7 @@ from traitlets import Bool, Dict, Float, Unicode
 from grader.confine import Limits
 from grader.execution import error_output
 from grader.sandbox import bwrap_command, confine_command
+from practicum import paths
 from practicum.handin import SUFFIXES
 from practicum.tidy import read_notebook
 
@@ -88,7 +89,8 @@ def predict_outside(model_file: Path, images: np.ndarray, limits: Limits, sandbo
         np.save(folder / "images.npy", images)
         command = [sys.executable, "-m", "grader.score_model", str(model_file), str(folder / "images.npy")]
         if sandboxed:
-            command = bwrap_command(command, workspace=folder, runtime=folder, readable=[model_file.parent], env={}, writable=False)
+            command = bwrap_command(command, workspace=folder, runtime=folder, readable=[model_file.parent, paths.ROOT / "grader"], env={},
+                                    writable=False)
         command = confine_command(command, limits, group=None)
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
         env.pop("PRACTICUM_HOLDOUT_DIR", None)
@@ -115,6 +117,8 @@ class ScoreHoldout(NbGraderPreprocessor):
                                         "'' reads the tests from the notebook itself (a learner's self-check)").tag(config=True)
     models_directory = Unicode(help="The learner's build/models folder, where handed-in models are").tag(config=True)
     holdout = Unicode("", help="The instructor's photos (cats/, dogs/); '' scores on the validation photos instead").tag(config=True)
+    require_holdout = Bool(False, help="Fail holdout tests when no holdout folder is given (grading), instead of "
+                                       "scoring on the validation photos (a self-check)").tag(config=True)
     sandboxed = Bool(True).tag(config=True)
     limits = Dict(help="grader.confine.Limits as a dict").tag(config=True)
     timeout = Float(300.0, help="Seconds the scoring of one model may take").tag(config=True)
@@ -144,6 +148,10 @@ class ScoreHoldout(NbGraderPreprocessor):
         test = self._tests.get(cell.metadata.get("nbgrader", {}).get("grade_id")) if cell.cell_type == "code" else None
         if test is None or any(out.output_type == "error" for out in cell.outputs):
             return cell, resources  # not a holdout test, or its part in the kernel failed already
+        if self.require_holdout and not self.holdout:
+            cell.outputs.append(error_output(SCORE_FAILED, "the grader was given no holdout photos to score this model on "
+                                                           "(instructors: practicum grade --holdout FOLDER)"))
+            return cell, resources
         photos = "the instructor's photos" if self.holdout else "the validation photos (the grader uses the instructor's)"
         with tempfile.TemporaryDirectory(prefix="practicum-model-") as folder:
             model_file = copy_handed_in(Path(self.models_directory), test.model, Path(folder))

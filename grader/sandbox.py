@@ -78,7 +78,8 @@ def bwrap_command(command: list[str], workspace: Path, runtime: Path, readable: 
         if folder.exists():
             args += ["--ro-bind", str(folder), str(folder)]
     bind = "--bind" if writable else "--ro-bind"
-    args += [bind, str(runtime), str(runtime), bind, str(workspace), str(workspace), "--chdir", str(workspace), "--clearenv"]
+    args += [bind, str(runtime), str(runtime), bind, str(workspace), str(workspace), "--chdir", str(workspace),
+             "--remount-ro", "/", "--clearenv"]  # the folders bwrap made for its mount points stay empty
     inside = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": PRIVATE_HOME,
               "PYTHONPATH": str(paths.ROOT), "PRACTICUM_CACHE_DIR": PRIVATE_CACHE,
               "PRACTICUM_BUILD_DIR": str(workspace / "build"), "MPLCONFIGDIR": f"{PRIVATE_HOME}/matplotlib",

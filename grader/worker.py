@@ -61,6 +61,7 @@ def autograde_config(course_root: Path, budget: float, kernel: KernelSettings) -
     config.BudgetedExecute.kernel_manager_class = SandboxedKernelManager
     kernel.configure(config)
     config.ScoreHoldout.holdout = os.environ.get("PRACTICUM_HOLDOUT_DIR", "")
+    config.ScoreHoldout.require_holdout = True
     return config
 
 

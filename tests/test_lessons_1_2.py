@@ -23,6 +23,7 @@ from nbgrader.utils import setenv
 from grader.build import build_exercise, release
 from grader.check import check_notebook
 from grader.execution import QUIET_FAST_ENV, BudgetedExecute
+from grader.holdout import HoldoutTest
 from grader.results import Status
 from practicum import paths
 from practicum.checks import NOT_IMPLEMENTED
@@ -159,9 +160,11 @@ def test_each_exercise_has_at_least_four_graded_answers_and_a_holdout_test(lesso
     nb = read_notebook(_solution(lesson))
     tests = [cell for cell in nb.cells if cell.cell_type == "code" and utils.is_grade(cell)]
     assert len(_answer_cells(nb)) >= 4 and len(tests) >= 4
+    holdout = [cell for cell in tests if HoldoutTest.from_cell(cell)]
+    assert len(holdout) == 1 and "hand_in(" in holdout[0].source, "one model, handed in for the instructor's photos"
     for cell in tests:
-        assert "### BEGIN HIDDEN TESTS" in cell.source and "with check(" in cell.source, cell.metadata.nbgrader["grade_id"]
-    assert sum("load_holdout" in cell.source for cell in tests) == 1
+        assert "with check(" in cell.source and "PRACTICUM_HOLDOUT_DIR" not in cell.source, cell.metadata.nbgrader["grade_id"]
+        assert cell in holdout or "### BEGIN HIDDEN TESTS" in cell.source, cell.metadata.nbgrader["grade_id"]
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
@@ -215,13 +218,24 @@ def test_alternative_correct_answers_score_full_marks(lesson, tmp_path):
         assert result.passed and result.points == result.max_points, str(result)
 
 
-def test_holdout_test_tells_the_instructor_when_the_holdout_is_missing(monkeypatch):
-    monkeypatch.delenv("PRACTICUM_HOLDOUT_DIR")
-    results = _by_name(check_notebook(_solution("01_raw_pixels")))
-    holdout = results.pop("test_train_pixel_classifier")
-    assert not holdout.passed and "PRACTICUM_HOLDOUT_DIR is not set" in holdout.message
-    assert "instructors:" in holdout.message
-    assert all(result.passed for result in results.values()), "only the holdout test depends on it"
+def test_the_handed_in_model_is_scored_outside_the_kernel_and_a_memorizer_fails(tmp_path):
+    nb = read_notebook(_solution("01_raw_pixels"))
+    _answer_cells(nb)["train_pixel_classifier"].source = textwrap.dedent('''
+        class Memorizer:                      # right on every photo it has seen, "dog" on all others
+            def fit(self, images, labels):
+                self.seen = {image.tobytes(): label for image, label in zip(images, labels)}
+                return self
+            def predict(self, images):
+                return np.array([self.seen.get(image.tobytes(), 1) for image in images])
+
+        def train_pixel_classifier(images, labels):
+            return Memorizer().fit(images, labels)
+    ''')
+    notebook = tmp_path / "memorizer.ipynb"
+    notebook.write_text(dumps(nb), encoding="utf-8")
+    result = _by_name(check_notebook(notebook))["test_train_pixel_classifier"]
+    assert not result.passed and result.points == 0
+    assert "accuracy on the validation photos (the grader uses the instructor's): 0.500" in result.message
 
 
 # Answers that pass the visible tests but are wrong in general: the hidden tests must catch them.

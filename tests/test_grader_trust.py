@@ -1,0 +1,173 @@
+"""The grader's defences against hostile submissions, piece by piece and without a notebook kernel
+where possible: the tamper scan, redaction, the sandbox's walls, the limits, the holdout scorer.
+The whole chain is exercised on real exercises by tests/adversarial/."""
+
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from grader import sandbox
+from grader.build import release
+from grader.confine import Group, Limits
+from grader.holdout import HoldoutTest, copy_handed_in, predict_outside
+from grader.results import MESSAGE_LIMIT, redact
+from grader.tamper import findings_in, scan
+from practicum import paths
+from practicum.tidy import read_notebook
+
+PROTECTED = {"check", "expect", "np", "data", "SIZE"}
+MODULES = {"np", "sys", "os", "builtins", "data", "practicum", "keras"}
+LIMITS = Limits(memory_bytes=2 * 2**30, processes=256, cpu_seconds=60, file_bytes=2**26)
+needs_bwrap = pytest.mark.skipif(bool(sandbox.available()), reason=sandbox.available() or "bubblewrap works")
+
+
+@pytest.mark.parametrize("source, finding", [
+    ("import contextlib\ncheck = contextlib.suppress(Exception)", "rebinds `check`"),
+    ("from contextlib import suppress as check", "rebinds `check`"),
+    ("def expect(*args, **kwargs):\n    pass", "rebinds `expect`"),
+    ("del SIZE", "deletes `SIZE`"),
+    ("np.allclose = lambda *a, **k: True", "patches np.allclose"),
+    ("import builtins\nbuiltins.isinstance = lambda *a: True", "imports builtins"),
+    ("import sys\nsys.modules['numpy'] = None", "uses sys.modules"),
+    ("import sys\nsys.settrace(lambda *a: None)", "uses sys.settrace"),
+    ("import sys\nsys.stdout = open('/dev/null', 'w')", "uses sys.stdout"),
+    ("get_ipython().events.register('pre_run_cell', print)", "uses get_ipython"),
+    ("import linecache\nraise ValueError(''.join(linecache.cache))", "imports linecache"),
+    ("import gc\ngc.get_objects()", "imports gc"),
+    ("import ctypes", "imports ctypes"),
+    ("from inspect import currentframe", "imports inspect"),
+    ("f = (lambda: 0).__globals__", "uses the attribute __globals__"),
+    ("exec('check = None')", "uses exec"),
+    ("!cat /etc/passwd", "runs shell commands"),
+])
+def test_the_scan_names_what_reaches_for_the_tests(source, finding):
+    assert any(finding in found for found in findings_in(source, PROTECTED, MODULES)), findings_in(source, PROTECTED, MODULES)
+
+
+@pytest.mark.parametrize("source", [
+    "def conv2d(x, w):\n    data = np.zeros(3)\n    out = np.einsum('ij,jk->ik', x, w)\n    return out",
+    "import sys\nprint('working on it', file=sys.stderr)",
+    "%matplotlib inline\nimport matplotlib.pyplot as plt",
+    "import numpy as np\nfrom practicum import data",
+    "class Model:\n    def __init__(self):\n        self.check = 1",
+    "result = [check for check in range(3)]",
+])
+def test_the_scan_leaves_honest_answers_alone(source):
+    assert findings_in(source, PROTECTED, MODULES) == []
+
+
+def test_the_scan_reads_only_cells_the_learner_wrote():
+    released = release(read_notebook(paths.SOLUTIONS / "03_convolutions.ipynb"))
+    submitted = nbformat.from_dict(released)
+    answers = [cell for cell in submitted.cells if cell.metadata.get("nbgrader", {}).get("solution")]
+    answers[0].source = "import contextlib\ncheck = contextlib.suppress(Exception)"
+    submitted.cells.append(nbformat.v4.new_code_cell("import numpy\nnumpy.allclose = lambda *a, **k: True"))
+    assert scan(released, released) == []
+    found = scan(submitted, released)
+    assert found[0].startswith(answers[0].metadata.nbgrader["grade_id"] + ": rebinds `check`")
+    assert any("patches numpy.allclose" in item for item in found)
+
+
+def test_redaction_removes_test_source_and_cuts_learner_text():
+    secret = "with check('hidden'):\n    hidden_probe = conv2d(np.ones((3, 3)), kernel)\n"
+    leaked = "boom\n### BEGIN HIDDEN TESTS\n    hidden_probe = conv2d(np.ones((3, 3)), kernel)\nend"
+    text = redact(leaked, secret + "### BEGIN HIDDEN TESTS\n")
+    assert "hidden_probe" not in text and "BEGIN HIDDEN" not in text and "boom" in text and "removed" in text
+    assert len(redact("x" * 5000)) <= MESSAGE_LIMIT + 2
+
+
+def test_limits_become_rlimits():
+    import resource
+
+    limits = LIMITS.rlimits()
+    assert limits[resource.RLIMIT_DATA] == 2 * 2**30 and limits[resource.RLIMIT_CORE] == 0
+    assert limits[resource.RLIMIT_CPU] == 60 and limits[resource.RLIMIT_FSIZE] == 2**26
+
+
+@pytest.mark.skipif(not Group("probe").available, reason="no writable cgroups here (root on Linux needed)")
+def test_a_cgroup_catches_a_detached_process_and_is_removed():
+    group = Group("practicum-test-detached")
+    group.create(LIMITS)
+    command = sandbox.confine_command([sys.executable, "-c", "import os, time\nif os.fork() == 0:\n    os.setsid(); time.sleep(60)"],
+                                      LIMITS, group="practicum-test-detached")
+    subprocess.run(command, check=True, timeout=30)
+    assert len(group.processes()) == 1, "the detached grandchild is still in the group"
+    group.close()
+    assert not any(folder.exists() for folder in group.folders.values())
+
+
+def _inside(tmp_path, code: str, readable=()) -> subprocess.CompletedProcess:
+    workspace, runtime = tmp_path / "workspace", tmp_path / "runtime"
+    workspace.mkdir(exist_ok=True)
+    runtime.mkdir(exist_ok=True)
+    command = sandbox.bwrap_command([sys.executable, "-c", textwrap.dedent(code)], workspace, runtime, list(readable), env={})
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+@needs_bwrap
+def test_the_sandbox_hides_the_course_and_the_network_and_keeps_writes_in_the_workspace(tmp_path):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    done = _inside(tmp_path, f"""
+        import os, socket
+        print(os.path.exists({str(paths.SOLUTIONS)!r}), os.path.exists({str(Path.home())!r} + '/.bashrc'),
+              'PRACTICUM_HOLDOUT_DIR' in os.environ, os.getpid())
+        open('answer.txt', 'w').write('ok')
+        for target in ({str(paths.ROOT / 'canary')!r}, '/usr/canary'):
+            try:
+                open(target, 'w')
+                print('wrote', target)
+            except OSError:
+                pass
+        try:
+            socket.create_connection(('127.0.0.1', {port}), timeout=2)
+            print('connected')
+        except OSError:
+            pass
+        import practicum.checks
+    """)
+    listener.close()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False", "False", "2"], done.stdout
+    assert (tmp_path / "workspace" / "answer.txt").read_text() == "ok"
+    assert not (paths.ROOT / "canary").exists()
+
+
+@needs_bwrap
+def test_the_scorer_sees_pixels_only_and_its_labels_are_checked(tmp_path):
+    model = tmp_path / "models"
+    model.mkdir()
+    predictor = textwrap.dedent("""
+        import cloudpickle, numpy as np
+
+        class Bright:
+            def predict(self, images):
+                return (images.reshape(len(images), -1).mean(1) > 100).astype(int)
+
+        open('model.pkl', 'wb').write(cloudpickle.dumps(Bright()))
+    """)
+    subprocess.run([sys.executable, "-c", predictor], cwd=model, check=True)
+    images = np.concatenate([np.zeros((3, 8, 8, 3), np.uint8), np.full((2, 8, 8, 3), 200, np.uint8)])
+    labels = predict_outside(copy_handed_in(model, "model", tmp_path), images, LIMITS, sandboxed=True, timeout=120)
+    assert labels.tolist() == [0, 0, 0, 1, 1]
+
+
+def test_a_handed_in_link_is_not_followed(tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "stolen.keras").symlink_to(paths.SOLUTIONS / "03_convolutions.ipynb")
+    assert copy_handed_in(models, "stolen", tmp_path) is None
+
+
+def test_holdout_specs_come_from_the_instructors_cells():
+    nb = read_notebook(paths.SOLUTIONS / "05_preventing_overfitting.ipynb")
+    specs = [HoldoutTest.from_cell(cell) for cell in nb.cells if HoldoutTest.from_cell(cell)]
+    assert specs == [HoldoutTest("05_preventing_overfitting_exercise", 80, 0.60)]
