@@ -118,7 +118,8 @@ def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: i
     env = {**os.environ, **QUIET_FAST_ENV, **photo_env,
            "PYTHONPATH": os.pathsep.join(filter(None, [str(paths.ROOT), os.environ.get("PYTHONPATH")]))}
     env.pop("PRACTICUM_HOLDOUT_DIR", None)
-    if holdout:
+    holdout = holdout or paths.holdout_dir()
+    if holdout:  # for the worker's scorer only: the kernels' environment never has it
         env["PRACTICUM_HOLDOUT_DIR"] = str(Path(holdout).resolve())
     signer = _Signer(out / ".grader-key")
     report = GradeReport(unplaced=unplaced, sandboxed=sandboxed, note=note)
