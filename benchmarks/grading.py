@@ -56,15 +56,19 @@ def practicum_grade(work: Path, solution: Path, assignment: str, learners: list[
     return timed(["practicum", "grade", str(inbox), "--out", str(work / f"out{jobs}"), "--jobs", str(jobs)], work)
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def a_class(argv, description: str) -> tuple[argparse.Namespace, Path, list[str]]:
+    """The benchmark's options, the solution every learner hands in, and the learners' names."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--assignment", default="01_raw_pixels")
     parser.add_argument("--learners", type=int, default=4)
     parser.add_argument("--no-record", action="store_true", help="print, do not append to results.csv")
     args = parser.parse_args(argv)
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # nbgrader runs alembic
-    solution = paths.SOLUTIONS / f"{args.assignment}.ipynb"
-    learners = [f"learner{i:02d}" for i in range(args.learners)]
+    return args, paths.SOLUTIONS / f"{args.assignment}.ipynb", [f"learner{i:02d}" for i in range(args.learners)]
+
+
+def main(argv=None) -> None:
+    args, solution, learners = a_class(argv, __doc__.splitlines()[0])
     with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as tmp:
         work = Path(tmp)
         stock = stock_nbgrader(work, solution, args.assignment, learners)
@@ -74,10 +78,7 @@ def main(argv=None) -> None:
             for jobs, seconds in ours.items()]
     rows.append(("grading", "overhead_s[per_submission]", round((ours[1] - stock) / len(learners), 2), round(ours[1], 1), command))
     print(f"stock nbgrader autograde: {stock:.1f} s for {len(learners)} learners of {args.assignment}")
-    for row in rows:
-        print(*row[:4])
-    if not args.no_record:
-        record.append(rows)
+    record.publish(rows, dry_run=args.no_record)
 
 
 if __name__ == "__main__":

@@ -83,6 +83,14 @@ def append(rows, path: Path = RESULTS, readme: Path | None = README) -> None:
         render_readme(path, readme)
 
 
+def publish(rows, dry_run: bool = False) -> None:
+    """Print each row's stage, metric, value and seconds; append them unless ``dry_run``."""
+    for row in rows:
+        print(*row[:4])
+    if not dry_run:
+        append(rows)
+
+
 def read(path: Path = RESULTS) -> list[dict]:
     """All rows of the CSV (empty when it does not exist)."""
     path = Path(path)

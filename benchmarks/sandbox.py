@@ -11,8 +11,6 @@ and ``peak_memory_gb[<assignment>]`` (the largest peak of one submission's kerne
 started, from its cgroup; only where cgroups are writable).
 """
 
-import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -22,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import record  # noqa: E402
+from benchmarks.grading import a_class  # noqa: E402
 from grader.grade import grade  # noqa: E402
 from practicum import paths  # noqa: E402
 
@@ -41,14 +40,7 @@ def graded(work: Path, solution: Path, assignment: str, learners: list[str], san
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--assignment", default="01_raw_pixels")
-    parser.add_argument("--learners", type=int, default=4)
-    parser.add_argument("--no-record", action="store_true", help="print, do not append to results.csv")
-    args = parser.parse_args(argv)
-    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # nbgrader runs alembic
-    solution = paths.SOLUTIONS / f"{args.assignment}.ipynb"
-    learners = [f"learner{i:02d}" for i in range(args.learners)]
+    args, solution, learners = a_class(argv, __doc__.splitlines()[0])
     with tempfile.TemporaryDirectory(prefix="sandbox-benchmark-") as tmp:
         inside, report = graded(Path(tmp), solution, args.assignment, learners, "require")
         outside, _ = graded(Path(tmp), solution, args.assignment, learners, "off")
@@ -58,10 +50,7 @@ def main(argv=None) -> None:
         rows.append(("grading", f"peak_memory_gb[{args.assignment}]", round(max(report.peak_memory.values()) / 2**30, 2),
                      round(inside, 1), command))
     print(f"{args.assignment}, {len(learners)} learners: sandboxed {inside:.1f} s, unsandboxed {outside:.1f} s")
-    for row in rows:
-        print(*row[:4])
-    if not args.no_record:
-        record.append(rows)
+    record.publish(rows, dry_run=args.no_record)
 
 
 if __name__ == "__main__":
