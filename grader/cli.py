@@ -83,7 +83,7 @@ def run_grade(args: argparse.Namespace) -> int:
     if report.note:
         print(report.note, file=sys.stderr)
     write_csv(report.rows, args.out / "grades.csv")
-    write_feedback(report.rows, args.out / "feedback")
+    write_feedback(report.rows, args.out / "feedback", args.out / "course")
     print(summary_table(report.rows))
     for path in report.unplaced:
         print(f"not graded: {path} (name it <learner>_<notebook>.ipynb; see docs/grading.md)", file=sys.stderr)

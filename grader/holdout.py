@@ -38,6 +38,8 @@ from practicum.tidy import read_notebook
 #: The largest model file that is scored.
 MAX_MODEL_BYTES = 512 * 2**20
 SCORE_FAILED = "HoldoutTestFailed"
+#: Cell metadata where the scorer leaves the accuracy it measured, for the feedback page.
+SCORE_KEY = "practicum_score"
 
 
 @dataclass(frozen=True)
@@ -45,11 +47,12 @@ class HoldoutTest:
     model: str  # the name the test cell hands the model in under
     image_size: int
     threshold: float
+    reference: str = ""  # "stage,metric" of benchmarks/results.csv: the course's number to compare with
 
     @classmethod
     def from_cell(cls, cell) -> "HoldoutTest | None":
         spec = cell.metadata.get("practicum", {}).get("holdout")
-        return cls(str(spec["model"]), int(spec["image_size"]), float(spec["threshold"])) if spec else None
+        return cls(str(spec["model"]), int(spec["image_size"]), float(spec["threshold"]), spec.get("reference", "")) if spec else None
 
 
 def holdout_tests(source_nb) -> dict[str, HoldoutTest]:
@@ -145,6 +148,7 @@ class ScoreHoldout(NbGraderPreprocessor):
         return self._photos[image_size]
 
     def preprocess_cell(self, cell, resources, index):
+        cell.metadata.pop(SCORE_KEY, None)  # only the scorer writes it, never the learner's notebook
         test = self._tests.get(cell.metadata.get("nbgrader", {}).get("grade_id")) if cell.cell_type == "code" else None
         if test is None or any(out.output_type == "error" for out in cell.outputs):
             return cell, resources  # not a holdout test, or its part in the kernel failed already
@@ -166,6 +170,7 @@ class ScoreHoldout(NbGraderPreprocessor):
                 cell.outputs.append(error_output(SCORE_FAILED, str(error)))
                 return cell, resources
         accuracy = float(np.mean(predicted == labels))
+        cell.metadata[SCORE_KEY] = {"holdout_accuracy": accuracy} if self.holdout else {}
         line = f"accuracy on {photos}: {accuracy:.3f} (at least {test.threshold:g} needed)"
         if accuracy >= test.threshold:
             cell.outputs.append(new_output("stream", name="stdout", text=f"✓ {line}\n"))

@@ -54,14 +54,14 @@ def _points(value: float | None) -> str:
     return "–" if value is None else f"{value:g}"
 
 
-def redact(text: str, secret: str = "") -> str:
-    """``text`` cut to MESSAGE_LIMIT characters, without any line of ``secret`` (the test's source)."""
+def redact(text: str, secret: str = "", limit: int | None = MESSAGE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, without any line of ``secret`` (the test's source)."""
     secret_lines = {line.strip() for line in secret.splitlines() if len(line.strip()) >= 8}
     kept = [line for line in text.splitlines() if not any(part in line for part in secret_lines)]
     if len(kept) < len(text.splitlines()):
         kept.append("[text from the test's source removed]")
     text = "\n".join(kept)
-    return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + " …"
+    return text if limit is None or len(text) <= limit else text[:limit] + " …"
 
 
 def failure_message(cell: NotebookNode, secret: str = "") -> str:
@@ -105,6 +105,7 @@ class GradeRow:
     reason: str = ""  # why the status is not OK: where the run broke, or what a person should look at
     message: str = ""  # the hidden or visible test's failure message
     matched: str = ""  # how the submitted cell was found when not by its grade id
+    holdout_accuracy: float | None = None  # the handed-in model's score on the instructor's photos
 
     CSV_COLUMNS = ("learner", "assignment", "exercise", "points", "max_points", "status", "reason")
 

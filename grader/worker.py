@@ -34,7 +34,7 @@ from grader.build import nbgrader_config
 from grader.course import exercise_name, find_assignments
 from grader.execution import BudgetedExecute, QuietTestCells, broke_the_run
 from grader.guard import GuardTests, UnguardTests
-from grader.holdout import ScoreHoldout
+from grader.holdout import SCORE_KEY, ScoreHoldout
 from grader.restore import BY_ID, MATCH_KEY, RESTORED, RestoreCells
 from grader.results import GradeRow, Status, failure_message
 from grader.sandbox import KernelSettings, SandboxedKernelManager
@@ -111,8 +111,10 @@ def rows_for(course_root: Path, learner: str, assignment_id: str, failure: str) 
                 status, reason = Status.MANUAL, "its code reaches for the tests: " + "; ".join(tampering[:3])
                 reason += f" (+{len(tampering) - 3} more)" if len(tampering) > 3 else ""
             how = matched.get(grade_id, BY_ID)
+            scored = submitted[grade_id].metadata.get(SCORE_KEY, {}) if grade_id in submitted else {}
             rows.append(GradeRow(learner, assignment_id, exercise_name(assignment, notebook, grade_id), points,
-                                 float(meta.get("points", 0)), status, reason, message, matched="" if how == BY_ID else how))
+                                 float(meta.get("points", 0)), status, reason, message, matched="" if how == BY_ID else how,
+                                 holdout_accuracy=scored.get("holdout_accuracy")))
     return rows
 
 

@@ -41,7 +41,7 @@ def graded(tmp_path_factory):
     out = root / "out"
     report = grade([folder, archive], out, source=learners.SOLUTIONS, jobs=2, timeout=TIMEOUT, holdout=holdout)
     write_csv(report.rows, out / "grades.csv")
-    write_feedback(report.rows, out / "feedback")
+    write_feedback(report.rows, out / "feedback", out / "course")
     return {"report": report, "out": out, "inputs": [folder, archive], "folder": folder, "holdout": holdout}
 
 
@@ -125,7 +125,10 @@ def test_feedback_gives_hidden_test_messages_but_never_their_source(graded):
     assert "expected float32 values, got float64" in pages["wrong_dtype"]
     assert "use .astype(np.float32)" in pages["wrong_dtype"]
     assert "not implemented yet" in pages["unanswered"]
-    assert "put back from the exercise" in pages["deleted_cells"] and "answer cell flatten is missing" in pages["deleted_cells"]
+    assert "put back from the exercise" in pages["deleted_cells"] or "answer cell flatten is missing" in pages["deleted_cells"]
+    assert "scale_pixels" in pages["correct"] and "astype" in pages["correct"], "the learner's own notebook is on the page"
+    assert "3 / 3 points" in pages["correct"] and "What to do next" in pages["wrong_dtype"]
+    assert "<script>alert" not in pages["correct"]
     for name, page in pages.items():
         for line in learners.HIDDEN_TEST_LINES:
             assert line not in page, f"hidden test source in {name}'s feedback"

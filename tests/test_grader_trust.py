@@ -170,4 +170,25 @@ def test_a_handed_in_link_is_not_followed(tmp_path):
 def test_holdout_specs_come_from_the_instructors_cells():
     nb = read_notebook(paths.SOLUTIONS / "05_preventing_overfitting.ipynb")
     specs = [HoldoutTest.from_cell(cell) for cell in nb.cells if HoldoutTest.from_cell(cell)]
-    assert specs == [HoldoutTest("05_preventing_overfitting_exercise", 80, 0.60)]
+    assert specs == [HoldoutTest("05_preventing_overfitting_exercise", 80, 0.60, "cnn_best,holdout_acc")]
+
+
+def test_a_feedback_page_shows_the_learners_work_but_no_test_source_and_nothing_that_runs():
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    from grader.feedback import notebook_cells
+    from grader.results import GradeRow, Status
+
+    secret = "hidden_probe = conv2d(np.ones((3, 3)), kernel)"
+    test = new_code_cell(f"with check('x'):\n    {secret}", metadata={"nbgrader": {"grade": True, "grade_id": "test_x", "points": 2,
+                                                                                      "solution": False, "locked": True}})
+    answer = new_code_cell("print('my answer')", outputs=[
+        new_output("stream", name="stdout", text=f"my answer\n{secret}\n"),
+        new_output("display_data", data={"text/html": "<script>alert(1)</script>", "text/plain": "table", "image/png": "iVBOR"})])
+    notes = new_markdown_cell("My notes <script>alert(2)</script> **bold** <img src=x onerror=alert(3)>")
+    row = GradeRow("ann", "03_convolutions", "test_x", 0, 2, Status.OK, message="✗ x: expected 1, got 2")
+    cells = notebook_cells(new_notebook(cells=[notes, answer, test]), {"test_x": row}, secret)
+    text = nbformat.writes(new_notebook(cells=cells))
+    assert "my answer" in text and "**bold**" in text and "expected 1, got 2" in text and "0 / 2 points" in text
+    assert "hidden_probe" not in text and "with check('x')" not in text
+    assert "<script>" not in text and "onerror" not in text and "text/html" not in text and "image/png" in text
