@@ -16,8 +16,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -33,6 +31,7 @@ from grader.execution import QUIET_FAST_ENV
 from grader.results import GradeRow, Status
 from grader.sandbox import KernelSettings
 from grader.submissions import Submission, find_submissions
+from grader.supervise import run_supervised
 from practicum import paths
 from practicum.tidy import NotebookError, read_notebook
 
@@ -43,6 +42,8 @@ MAX_PROCESSES = 512
 #: The largest file a kernel may write.
 MAX_FILE_BYTES = 2 * 2**30
 SANDBOX_MODES = ("auto", "require", "off")
+#: The largest notebook file that is graded.
+MAX_NOTEBOOK_BYTES = 50 * 2**20
 
 
 class GradingError(RuntimeError):
@@ -236,6 +237,9 @@ def _prepare_scratch(submission: Submission, course: Path, scratch: Path) -> dic
         shutil.copy2(extra, submitted / extra.name)
     unreadable = {}
     for notebook, path in submission.notebooks.items():
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            unreadable[notebook] = f"too large ({path.stat().st_size / 2**20:.0f} MB; at most {MAX_NOTEBOOK_BYTES // 2**20} MB): clear its outputs"
+            continue
         try:
             with warnings.catch_warnings():  # nbformat fills in missing cell ids; nothing to report
                 warnings.simplefilter("ignore")
@@ -252,18 +256,13 @@ def _run_worker(scratch: Path, submission: Submission, budget: float, hard_limit
     """Autograde in a subprocess; return why it gave no grades, or "" when it did."""
     command = [sys.executable, "-m", "grader.worker", str(scratch), submission.learner, submission.assignment,
                "--budget", str(budget), "--kernel", kernel.to_json()]
-    with open(scratch / "autograde.log", "wb") as log:
-        # its own session, so that stopping it stops everything it started; a sandboxed kernel dies
-        # with it (bubblewrap's --die-with-parent), and the cgroup catches what an unsandboxed one left
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=scratch, start_new_session=True)
-        try:
-            process.wait(timeout=hard_limit)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            return f"grading took longer than {hard_limit:g} s and was stopped"
-    if process.returncode != 0 or not (scratch / "rows.json").exists():
-        return f"the grading process failed (exit code {process.returncode}; see {scratch / 'autograde.log'})"
+    # stopping the worker stops everything it started: a sandboxed kernel dies with it (bubblewrap's
+    # --die-with-parent), and the cgroup catches what an unsandboxed one left
+    failure = run_supervised(command, scratch / "autograde.log", env, scratch, hard_limit, kernel.workspace)
+    if failure:
+        return failure
+    if not (scratch / "rows.json").exists():
+        return f"the grading process failed (see {scratch / 'autograde.log'})"
     return ""
 
 

@@ -65,9 +65,15 @@ def holdout_tests(source_nb) -> dict[str, HoldoutTest]:
     return tests
 
 
-def copy_handed_in(models: Path, name: str, target: Path) -> Path | None:
+def copy_handed_in(models: Path, name: str, target: Path, confined_to: Path | None = None) -> Path | None:
     """Copy the model handed in as ``name`` out of the learner's ``build/models`` folder: a regular
-    file, not a link, at most MAX_MODEL_BYTES. None when there is none."""
+    file, not a link, at most MAX_MODEL_BYTES. None when there is none. With ``confined_to`` (the
+    learner's workspace), no folder between it and the file may be a link either: one could point
+    at someone else's model."""
+    if confined_to is not None:
+        between = [models, *(folder for folder in models.parents if confined_to in folder.parents)]
+        if any(folder.is_symlink() for folder in between):
+            return None
     for suffix in SUFFIXES:
         source = models / f"{name}{suffix}"
         try:
@@ -119,6 +125,7 @@ class ScoreHoldout(NbGraderPreprocessor):
     source_directory = Unicode("", help="The course's source folder: <source_directory>/<assignment>/<notebook>.ipynb; "
                                         "'' reads the tests from the notebook itself (a learner's self-check)").tag(config=True)
     models_directory = Unicode(help="The learner's build/models folder, where handed-in models are").tag(config=True)
+    workspace = Unicode("", help="The learner's workspace, when the grader made it: nothing in it is followed out of it").tag(config=True)
     holdout = Unicode("", help="The instructor's photos (cats/, dogs/); '' scores on the validation photos instead").tag(config=True)
     require_holdout = Bool(False, help="Fail holdout tests when no holdout folder is given (grading), instead of "
                                        "scoring on the validation photos (a self-check)").tag(config=True)
@@ -158,7 +165,8 @@ class ScoreHoldout(NbGraderPreprocessor):
             return cell, resources
         photos = "the instructor's photos" if self.holdout else "the validation photos (the grader uses the instructor's)"
         with tempfile.TemporaryDirectory(prefix="practicum-model-") as folder:
-            model_file = copy_handed_in(Path(self.models_directory), test.model, Path(folder))
+            model_file = copy_handed_in(Path(self.models_directory), test.model, Path(folder),
+                                        Path(self.workspace) if self.workspace else None)
             if model_file is None:
                 cell.outputs.append(error_output(SCORE_FAILED, f"no model was handed in as {test.model!r}: the test cell saves it "
                                                                "with hand_in(model, ...); did it run to the end?"))

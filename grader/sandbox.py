@@ -126,6 +126,7 @@ class KernelSettings:
         manager.readable, manager.limits = [str(p) for p in self.readable], asdict(self.limits)
         manager.group, manager.sandboxed = self.group, int(self.sandboxed)
         config.ScoreHoldout.models_directory = str(self.workspace / "build" / "models")
+        config.ScoreHoldout.workspace = str(self.workspace)
         config.ScoreHoldout.sandboxed = self.sandboxed
         config.ScoreHoldout.limits = asdict(self.limits)
 

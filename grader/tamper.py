@@ -151,12 +151,13 @@ def scan(submitted: NotebookNode, released: NotebookNode) -> list[str]:
     protected = set().union(*(_top_level_names(cell.source) for cell in instructor))
     modules = set().union(*(_imported_modules(cell.source) for cell in instructor))
     unchanged = {cell.source.strip() for cell in instructor}
+    tests = {cell.metadata.nbgrader["grade_id"] for cell in instructor if utils.is_grade(cell)}
     findings = []
     for index, cell in enumerate(submitted.cells):
         if cell.cell_type != "code" or cell.source.strip() in unchanged:
             continue
-        if utils.is_grade(cell) and not utils.is_solution(cell):
-            continue  # a test cell: the gradebook's copy replaces whatever the learner made of it
+        if utils.is_grade(cell) and not utils.is_solution(cell) and cell.metadata.nbgrader.get("grade_id") in tests:
+            continue  # one of the instructor's test cells: the gradebook's copy replaces whatever the learner made of it
         label = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
         findings += [f"{label}: {finding}" for finding in findings_in(cell.source, protected, modules)]
     return findings

@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import os
+import resource
 import sys
 from pathlib import Path
 
@@ -42,6 +43,10 @@ from grader.tamper import FlagTampering
 from practicum.tidy import read_notebook
 
 
+#: The least memory the worker itself may allocate (nbgrader, the notebook, the kernel's messages).
+WORKER_MEMORY = 4 * 2**30
+
+
 def autograde_config(course_root: Path, budget: float, kernel: KernelSettings) -> Config:
     """nbgrader's Autograde pipelines, extended: RestoreCells before OverwriteCells; then the
     learner's cells scanned for tampering, test cells guarded, the notebook run in the sandbox under
@@ -59,6 +64,7 @@ def autograde_config(course_root: Path, budget: float, kernel: KernelSettings) -
         config[step].source_directory = source
     config.BudgetedExecute.budget = budget
     config.BudgetedExecute.kernel_manager_class = SandboxedKernelManager
+    config.BudgetedExecute.kernel_name = "python3"  # whatever kernel the submission's metadata asks for
     kernel.configure(config)
     config.ScoreHoldout.holdout = os.environ.get("PRACTICUM_HOLDOUT_DIR", "")
     config.ScoreHoldout.require_holdout = True
@@ -139,8 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=600, help="seconds for each notebook")
     parser.add_argument("--kernel", required=True, help="grader.sandbox.KernelSettings as JSON")
     args = parser.parse_args(argv)
+    kernel = KernelSettings.from_json(args.kernel)
+    if kernel.limits.memory_bytes:  # a flood of output from the kernel is this process's MemoryError, not the machine's
+        cap = max(kernel.limits.memory_bytes, WORKER_MEMORY)
+        resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s] %(message)s")
-    failure = autograde(args.course_root, args.learner, args.assignment, args.budget, KernelSettings.from_json(args.kernel))
+    failure = autograde(args.course_root, args.learner, args.assignment, args.budget, kernel)
     rows = rows_for(args.course_root, args.learner, args.assignment, failure)
     (args.course_root / "rows.json").write_text(json.dumps([row.to_json() for row in rows], indent=1))
     return 0

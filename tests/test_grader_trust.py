@@ -192,3 +192,32 @@ def test_a_feedback_page_shows_the_learners_work_but_no_test_source_and_nothing_
     assert "my answer" in text and "**bold**" in text and "expected 1, got 2" in text and "0 / 2 points" in text
     assert "hidden_probe" not in text and "with check('x')" not in text
     assert "<script>" not in text and "onerror" not in text and "text/html" not in text and "image/png" in text
+
+
+def test_a_workspace_that_fills_the_disk_or_the_inodes_is_named(tmp_path):
+    from grader.supervise import workspace_overflow
+
+    (tmp_path / "model.keras").write_bytes(b"x" * 50_000)
+    assert workspace_overflow(tmp_path) == ""
+    assert "more than" in workspace_overflow(tmp_path, max_bytes=10_000) and "GiB" in workspace_overflow(tmp_path, max_bytes=10_000)
+    for index in range(20):
+        (tmp_path / f"f{index}").touch()
+    assert "more than 10 files" in workspace_overflow(tmp_path, max_files=10)
+
+
+def test_a_models_folder_linked_out_of_the_workspace_is_not_read(tmp_path):
+    elsewhere = tmp_path / "instructor" / "models"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "05_preventing_overfitting_exercise.keras").write_bytes(b"the instructor's model")
+    workspace = tmp_path / "workspace" / "build"
+    workspace.mkdir(parents=True)
+    (workspace / "models").symlink_to(elsewhere)
+    assert copy_handed_in(workspace / "models", "05_preventing_overfitting_exercise", tmp_path, confined_to=tmp_path / "workspace") is None
+
+
+def test_a_cell_dressed_up_as_a_test_is_scanned_all_the_same():
+    released = release(read_notebook(paths.SOLUTIONS / "03_convolutions.ipynb"))
+    submitted = nbformat.from_dict(released)
+    submitted.cells.append(nbformat.v4.new_code_cell("import contextlib\ncheck = contextlib.suppress(Exception)", metadata={
+        "nbgrader": {"grade": True, "solution": False, "locked": True, "grade_id": "my_own_test", "points": 0}}))
+    assert any("rebinds `check`" in finding for finding in scan(submitted, released))
