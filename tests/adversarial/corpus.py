@@ -150,6 +150,10 @@ def _index(nb, wanted: str) -> int:
     return next(i for i, cell in enumerate(nb.cells) if grade_id(cell) == wanted)
 
 
+#: An answer cell left empty: its function is the one an earlier cell defined.
+ABOVE = "# answered in the cell of exercise 1"
+
+
 def _unanswered(*names: str) -> str:
     return "\n".join(f"def {name}(*args, **kwargs):\n    raise NotImplementedError()\n" for name in names)
 
@@ -347,6 +351,7 @@ try:
 except OSError:
     def conv2d(*args, **kwargs):
         raise NotImplementedError()
+    max_pool = conv2d
 """
 
 _FORK_BOMB = """
@@ -515,7 +520,7 @@ def _cases() -> list[Case]:
         return lambda ctx: _text(blank(CONV, **with_conv, max_pool=_attack(code, MARKER=ctx.marker, **constants)))
 
     def stealing(places: Callable[[Context], list]):
-        return lambda ctx: _text(blank(CONV, conv2d=_STEAL.replace("PLACES", repr([str(p) for p in places(ctx)]))))
+        return lambda ctx: _text(blank(CONV, conv2d=_STEAL.replace("PLACES", repr([str(p) for p in places(ctx)])), max_pool=ABOVE))
 
     c = []
     add = c.append
@@ -578,7 +583,7 @@ def _cases() -> list[Case]:
              make=lambda ctx: _text(solved(CONV, conv2d=_with(conv["conv2d"], _WRITE_CANARIES.replace(
                  "CANARIES", repr([str(p) for p in ctx.canaries()])))))))
     add(Case("network", CONV, "fetches the answers from a server on 127.0.0.1", 0, "ok",
-             make=lambda ctx: _text(blank(CONV, conv2d=_attack(_ASK_THE_NETWORK, PORT=ctx.port, MARKER=ctx.marker)))))
+             make=lambda ctx: _text(blank(CONV, conv2d=_attack(_ASK_THE_NETWORK, PORT=ctx.port, MARKER=ctx.marker), max_pool=ABOVE))))
 
     # resource abuse: tests from the breaking cell on score 0, with the cell named
     add(Case("infinite_loop", CONV, "`while True: pass` in exercise 2", 3, "error", ("max_pool",), make=breaking("while True:\n    pass")))

@@ -59,8 +59,8 @@ def _kind(row) -> str:
 
 def _reason(row) -> str:
     reason = getattr(row, "reason", None)
-    if reason is None and isinstance(row.status, str):
-        reason = row.status.removeprefix("error: ").removeprefix("error")
+    if reason is None and isinstance(row.status, str) and row.status.startswith("error"):
+        reason = row.status.removeprefix("error").removeprefix(": ")
     return reason or ""
 
 
@@ -106,7 +106,13 @@ class Listener:
                 continue
             self.connections.append(f"{peer[0]}:{peer[1]}")
             with connection:
-                connection.sendall(self._payload)
+                connection.settimeout(5)
+                try:
+                    connection.recv(1024)  # what the client says first (unread data would reset the connection)
+                    connection.sendall(self._payload)
+                    connection.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
 
     def close(self):
         self._stop.set()
