@@ -218,7 +218,7 @@ check = _fake.check
 """
 
 _HIDE_TRACEBACKS = """
-get_ipython().showtraceback = lambda *args, **kwargs: None  # a failing test leaves no error output
+get_ipython()._showtraceback = lambda *args, **kwargs: None  # a failing test sends no error output
 """
 
 _EMPTY_LATER_CELLS = """
@@ -242,7 +242,7 @@ def max_pool(*args, **kwargs):
 _TAMPER_LATER = '''
 import glob, json, os, sqlite3, sys, time
 out = OUT
-deadline = time.time() + 240
+deadline = time.time() + 1200  # the batch may take minutes yet
 while time.time() < deadline and not os.path.exists(os.path.join(out, "grades.csv")):
     time.sleep(0.5)
 time.sleep(4)  # until well after grading ended
@@ -367,7 +367,7 @@ while True:  # until the grader stops this notebook
         continue
     if pid == 0:
         try:
-            os.execv("/bin/sh", ["sh", "-c", "sleep 90; :", MARKER])
+            os.execv("/bin/sh", ["sh", "-c", "n=0; while [ $n -lt 120 ]; do sleep 10; n=$((n+1)); done", MARKER])
         finally:
             os._exit(0)
     children += 1
@@ -535,16 +535,16 @@ def _cases() -> list[Case]:
     add(Case("check_suppress", CONV, "rebinds `check` to contextlib.suppress(Exception) in an answer cell", 0, "manual",
              ("check",), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_SUPPRESS_CHECK)))))
     add(Case("expect_noop", CONV, "rebinds expect, expect_close and expect_shape to no-ops", 0, "manual",
-             ("expect",), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_NO_EXPECTATIONS)))))
+             ("expect",), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_NO_EXPECTATIONS), max_pool=ABOVE))))
     add(Case("patch_checks_module", CONV, "swaps the code of practicum.checks.check in place: failures are swallowed", 0,
              "manual", ("practicum.checks", "__code__", "check"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_PATCH_CHECKS_MODULE)))))
     add(Case("patch_numpy", CONV, "np.allclose always True; answers of the right shape and wrong values", 0, "manual",
-             ("numpy", "np.", "allclose"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_PATCH_NUMPY)))))
+             ("numpy", "np.", "allclose"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_PATCH_NUMPY), max_pool=ABOVE))))
     add(Case("patch_builtins", CONV, "builtins.check and builtins.__import__ hand the tests a fake practicum.checks", 0,
              "manual", ("builtins",), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_PATCH_BUILTINS)))))
     add(Case("fake_sys_modules", CONV, "puts a fake practicum.checks in sys.modules, then rebinds `check`", 0, "manual",
              ("sys.modules", "check"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_FAKE_SYS_MODULES)))))
-    add(Case("hide_tracebacks", CONV, "replaces IPython's showtraceback: failing tests leave no error output", 0, "manual",
+    add(Case("hide_tracebacks", CONV, "replaces the kernel's _showtraceback: failing tests send no error output", 0, "manual",
              ("get_ipython", "showtraceback", "ipython"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_HIDE_TRACEBACKS)))))
     add(Case("empty_later_cells", CONV, "an IPython input transformer turns every later cell (the tests) into empty code", 0,
              "manual", ("get_ipython", "input_transformers", "ipython"),
@@ -591,7 +591,7 @@ def _cases() -> list[Case]:
              make=breaking("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")))
     add(Case("silent_kernel", CONV, "stops its own kernel (SIGSTOP): it never answers again", 3, "error", ("max_pool",),
              make=breaking("import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)")))
-    add(Case("fork_bomb", CONV, "forks without end (300 children at most, each a marked `sh`)", 3, "error", ("max_pool",),
+    add(Case("fork_bomb", CONV, "forks without end (300 children at most, each a marked `sh` that lives 20 minutes)", 3, "error", ("max_pool",),
              make=breaking(_FORK_BOMB)))
     add(Case("memory_bomb", CONV, "asks for 20 GiB in one go, then touches 6 GiB gradually; answers only if it got them",
              3, ("ok", "error"), make=lambda ctx: _text(blank(CONV, **with_conv, max_pool=_MEMORY_BOMB.strip().replace(
