@@ -217,8 +217,14 @@ sys.modules["practicum.checks"] = practicum.checks = _fake  # a re-import gets t
 check = _fake.check
 """
 
-_HIDE_TRACEBACKS = """
-get_ipython()._showtraceback = lambda *args, **kwargs: None  # a failing test sends no error output
+_SWALLOW_ERRORS = """
+import ast
+class _Swallow(ast.NodeTransformer):
+    def visit_Module(self, node):  # every later cell becomes: try: <cell> except BaseException: pass
+        handler = ast.ExceptHandler(type=ast.Name("BaseException", ast.Load()), name=None, body=[ast.Pass()])
+        node.body = [ast.Try(body=node.body or [ast.Pass()], handlers=[handler], orelse=[], finalbody=[])]
+        return ast.fix_missing_locations(node)
+get_ipython().ast_transformers.append(_Swallow())
 """
 
 _EMPTY_LATER_CELLS = """
@@ -367,6 +373,7 @@ while True:  # until the grader stops this notebook
         continue
     if pid == 0:
         try:
+            os.setsid()  # out of the kernel's process group, which the kernel's manager kills
             os.execv("/bin/sh", ["sh", "-c", "n=0; while [ $n -lt 120 ]; do sleep 10; n=$((n+1)); done", MARKER])
         finally:
             os._exit(0)
@@ -544,8 +551,8 @@ def _cases() -> list[Case]:
              "manual", ("builtins",), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_PATCH_BUILTINS)))))
     add(Case("fake_sys_modules", CONV, "puts a fake practicum.checks in sys.modules, then rebinds `check`", 0, "manual",
              ("sys.modules", "check"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_FAKE_SYS_MODULES)))))
-    add(Case("hide_tracebacks", CONV, "replaces the kernel's _showtraceback: failing tests send no error output", 0, "manual",
-             ("get_ipython", "showtraceback", "ipython"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_HIDE_TRACEBACKS)))))
+    add(Case("swallow_errors", CONV, "an IPython AST transformer wraps every later cell in try/except: failing tests raise nothing",
+             0, "manual", ("get_ipython", "ast_transformers", "ipython"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_SWALLOW_ERRORS)))))
     add(Case("empty_later_cells", CONV, "an IPython input transformer turns every later cell (the tests) into empty code", 0,
              "manual", ("get_ipython", "input_transformers", "ipython"),
              make=lambda ctx: _text(blank(CONV, conv2d=_attack(_EMPTY_LATER_CELLS)))))

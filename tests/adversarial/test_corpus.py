@@ -162,7 +162,7 @@ def _dataset_and_holdout() -> tuple[Path | None, Path | None]:
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
+def batch(tmp_path_factory, request):
     root = tmp_path_factory.mktemp("adversarial")
     data, holdout = _dataset_and_holdout()
     # lesson 1's cases train on the real photos and are scored on the holdout; without them, only lesson 3's run
@@ -172,6 +172,7 @@ def batch(tmp_path_factory):
     listener = Listener()
     ctx = Context(root=paths.ROOT, out=root / "out", inputs=root / "submissions", holdout=holdout or root / "no-holdout",
                   cache=root / "cache", marker=f"adversarial-{uuid.uuid4().hex[:12]}", port=listener.port)
+    request.addfinalizer(lambda: _clean_up(ctx))
     ctx.inputs.mkdir()
     for case in cases:
         content = case.make(ctx)
@@ -197,8 +198,12 @@ def batch(tmp_path_factory):
         by_learner.setdefault(row.learner, []).append(row)
     result.outcomes = {learner: _outcome(rows) for learner, rows in by_learner.items()}
     _write_summary(result, cases)
-    yield result
-    for pid in _processes_with(ctx.marker):  # what the attacks started, should the grader have left any
+    return result
+
+
+def _clean_up(ctx: Context) -> None:
+    """Stop what the attacks started and remove what they wrote, should the grader have let them."""
+    for pid in _processes_with(ctx.marker):
         try:
             os.kill(pid, 9)
         except OSError:
