@@ -22,6 +22,7 @@ what the answers they did not steal are worth, so a read that worked shows up as
 ``python tests/adversarial/corpus.py`` prints the table that tests/adversarial/README.md holds.
 """
 
+import importlib.util
 import json
 import textwrap
 from dataclasses import dataclass, field
@@ -33,6 +34,12 @@ import nbformat
 from grader.build import release
 from practicum import paths
 from practicum.tidy import dumps, read_notebook
+
+# the grader tests' own mutations: a cell deleted, every cell's nbgrader metadata and id stripped
+_spec = importlib.util.spec_from_file_location("learners", Path(__file__).parents[1] / "fixtures" / "grader" / "learners.py")
+_learners = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_learners)
+_without_cell, _stripped = _learners._without_cell, _learners._stripped
 
 CONV, PIXELS = "03_convolutions", "01_raw_pixels"
 #: Learners whose answers other cases try to steal, or whose grades they try to lower.
@@ -139,11 +146,6 @@ def _text(nb: nbformat.NotebookNode) -> str:
 def _raw(nb: nbformat.NotebookNode) -> str:
     """The notebook as written, without tidy's repairs (ids, metadata)."""
     return json.dumps(nb, indent=1, ensure_ascii=False)
-
-
-def _cells_without(nb, *grade_ids):
-    nb.cells = [cell for cell in nb.cells if grade_id(cell) not in grade_ids]
-    return nb
 
 
 def _index(nb, wanted: str) -> int:
@@ -463,13 +465,6 @@ def _reordered(nb):
     return nb
 
 
-def _stripped(nb):
-    for cell in nb.cells:
-        cell.metadata.pop("nbgrader", None)
-        cell.pop("id", None)
-    return nb
-
-
 def _duplicate_ids(nb):
     for cell in nb.cells:
         cell.id = "cell"
@@ -612,7 +607,7 @@ def _cases() -> list[Case]:
 
     # the notebook's structure
     add(Case("deleted_test_cell", CONV, "deletes test_conv2d: put back and graded", 5, "ok",
-             make=lambda ctx: _text(_cells_without(solved(CONV), "test_conv2d"))))
+             make=lambda ctx: _text(_without_cell(solved(CONV), "test_conv2d"))))
     add(Case("edited_test_cell", CONV, "replaces test_conv2d by `pass` (conv2d unanswered)", 2, "manual", ("test_conv2d",),
              make=lambda ctx: _text(_edited_test(solved(CONV, conv2d=_unanswered("conv2d"))))))
     add(Case("edited_test_metadata", CONV, "turns test_conv2d into an unlocked answer cell worth 100 points, source `pass`", 2,
@@ -622,7 +617,7 @@ def _cases() -> list[Case]:
     add(Case("reordered_cells", CONV, "exercise 2 before exercise 1, test_conv2d moved to the end", 5, "ok",
              make=lambda ctx: _text(_reordered(solved(CONV)))))
     add(Case("deleted_answer_cell", CONV, "deletes the conv2d answer cell", 2, "error", ("conv2d",),
-             make=lambda ctx: _text(_cells_without(solved(CONV), "conv2d"))))
+             make=lambda ctx: _text(_without_cell(solved(CONV), "conv2d"))))
     add(Case("stripped_metadata", CONV, "every cell's nbgrader metadata and id removed", 5, "ok",
              make=lambda ctx: _raw(_stripped(solved(CONV)))))
     add(Case("duplicate_cell_ids", CONV, "every cell has the same id", 5, "ok", make=lambda ctx: _raw(_duplicate_ids(solved(CONV)))))
