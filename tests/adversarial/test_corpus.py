@@ -53,7 +53,7 @@ def _kind(row) -> str:
     """"ok", "manual" or "error", from a Status member or from today's status string."""
     name = getattr(row.status, "name", None)
     if name:
-        return {"OK": "ok", "MANUAL": "manual", "ERROR": "error"}[name]
+        return {"OK": "ok", "MANUAL": "manual", "ERROR": "error"}.get(name, name.lower())
     return "manual" if row.status == "needs manual grading" else "error" if row.status.startswith("error") else "ok"
 
 
