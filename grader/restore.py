@@ -41,6 +41,34 @@ def _same_source(cell, reference) -> bool:
     return cell.source.strip() == reference.source.strip()
 
 
+_GRADING_KEYS = ("grade", "solution", "locked", "points", "task")
+
+
+def _suspicious(nb, released_cells) -> list[str]:
+    """What the learner did to the graded cells that nbgrader quietly undoes: a locked cell edited,
+    a cell's grading metadata changed, a grade id claimed twice. The grade is computed all the same
+    (from the instructor's cells); a person should know."""
+    released = {_grade_id(cell): cell for cell in released_cells}
+    found, seen = [], set()
+    for cell in nb.cells:
+        grade_id = _grade_id(cell)
+        if grade_id is None:
+            continue
+        if grade_id in seen:
+            found.append(f"{grade_id}: two cells carry this grade id")
+        seen.add(grade_id)
+        reference = released.get(grade_id)
+        if reference is None:
+            found.append(f"{grade_id}: a graded cell that is not in the exercise")
+            continue
+        meta, original = cell.metadata.nbgrader, reference.metadata.nbgrader
+        if any(meta.get(key) != original.get(key) for key in _GRADING_KEYS):
+            found.append(f"{grade_id}: its grading metadata was changed")
+        elif original.get("locked") and not original.get("solution") and not _same_source(cell, reference):
+            found.append(f"{grade_id}: the locked cell was edited (the exercise's version was graded)")
+    return list(dict.fromkeys(found))
+
+
 class RestoreCells(NbGraderPreprocessor):
     source_directory = Unicode(help="The course's source folder: <source_directory>/<assignment>/<notebook>.ipynb").tag(config=True)
 
@@ -48,6 +76,7 @@ class RestoreCells(NbGraderPreprocessor):
         info = resources["nbgrader"]
         released = release(read_notebook(f"{self.source_directory}/{info['assignment']}/{info['notebook']}.ipynb"))
         tracked = [(index, cell) for index, cell in enumerate(released.cells) if _grade_id(cell)]
+        suspicious = _suspicious(nb, [cell for _, cell in tracked])
         placed = {_grade_id(cell): index for index, cell in enumerate(nb.cells) if _grade_id(cell)}
         unclaimed = [index for index, cell in enumerate(nb.cells) if not _grade_id(cell)]
         how = {}
@@ -72,7 +101,7 @@ class RestoreCells(NbGraderPreprocessor):
             cell = nb.cells[placed[grade_id]] if grade_id in placed else None
             if cell is not None and cell.source == released_sources.get(grade_id):
                 cell.source = full_source
-        nb.metadata[MATCH_KEY] = {"matched": how}
+        nb.metadata[MATCH_KEY] = {"matched": how, "suspicious": suspicious}
         return nb, resources
 
     @staticmethod

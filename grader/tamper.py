@@ -172,5 +172,6 @@ class FlagTampering(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         released = release(read_notebook(Path(self.source_directory) / info["assignment"] / f"{info['notebook']}.ipynb"))
-        nb.metadata.setdefault(MATCH_KEY, {})["tampering"] = scan(nb, released)
+        record = nb.metadata.setdefault(MATCH_KEY, {})
+        record["tampering"] = record.get("suspicious", []) + scan(nb, released)
         return nb, resources

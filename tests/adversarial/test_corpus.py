@@ -43,9 +43,8 @@ def _grade(inputs: list[Path], out: Path, holdout: Path):
     options = {"sandbox": "require", "grace": 60}
     report = grade(inputs, out, source=paths.SOLUTIONS, jobs=2, timeout=TIMEOUT, holdout=holdout, memory_gb=MEMORY_GB,
                    **{name: value for name, value in options.items() if name in accepted})
-    if not (out / "grades.csv").exists():  # today the CLI writes them, not grade()
-        write_csv(report.rows, out / "grades.csv")
-        write_feedback(report.rows, out / "feedback")
+    write_csv(report.rows, out / "grades.csv")  # as `practicum grade` does after grading
+    write_feedback(report.rows, out / "feedback", out / "course")
     return report
 
 
