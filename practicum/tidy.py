@@ -8,17 +8,25 @@ from pathlib import Path
 
 import nbformat
 
+from practicum.errors import CourseError
+
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 CELL_METADATA_KEPT = ("tags", "nbgrader")
 
 
-class NotebookError(ValueError):
+class NotebookError(CourseError, ValueError):
     """A file that is not a readable notebook; the message names it and the fix."""
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     try:
         return nbformat.read(path, as_version=4)
+    except FileNotFoundError:
+        raise NotebookError(f"{path}: no such file; check the path (course notebooks are in notebooks/, exercises/ and solutions/)") from None
+    except IsADirectoryError:
+        raise NotebookError(f"{path}: is a folder, not a notebook; give the path of an .ipynb file in it") from None
+    except UnicodeDecodeError:
+        raise NotebookError(f"{path}: not a notebook (not UTF-8 text); restore it from git or re-download it") from None
     except (json.JSONDecodeError, nbformat.reader.NotJSONError) as error:
         raise NotebookError(f"{path}: not a notebook (not valid JSON: {str(error)[:80]}); restore it from git or re-download it") from None
     except (KeyError, AttributeError, TypeError, nbformat.ValidationError) as error:
@@ -58,8 +66,8 @@ def dumps(nb: nbformat.NotebookNode) -> str:
 
 def tidy_file(path: Path, write: bool = True) -> bool:
     """Whether the notebook is (or was) not tidy; with ``write``, tidy it in place."""
-    before = path.read_text(encoding="utf-8")
     after = dumps(tidy(read_notebook(path)))
+    before = path.read_text(encoding="utf-8")
     if write and after != before:
         path.write_text(after, encoding="utf-8")
     return after != before
