@@ -1,6 +1,7 @@
 """Keep committed notebooks clean and byte-stable: no outputs, no execution counts, stable cell ids,
 only the metadata the course uses (``tags`` and ``nbgrader`` on cells; kernelspec and language on the
-notebook). Unlike tensorflow/docs' nbfmt, this keeps nbgrader's metadata."""
+notebook), and the one Colab block of ``practicum.colab`` at the top of the setup cell. Unlike
+tensorflow/docs' nbfmt, this keeps nbgrader's metadata."""
 
 import hashlib
 import json
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 
+from practicum.colab import with_setup_block
 from practicum.errors import CourseError
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -37,6 +39,9 @@ def tidy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Return ``nb`` stripped of outputs and stray metadata, every cell with a stable id."""
     nb.nbformat, nb.nbformat_minor = 4, 5
     nb.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
+    setup = next((cell for cell in nb.cells if cell.cell_type == "code"), None)
+    if setup is not None and "checksum" not in setup.metadata.get("nbgrader", {}):  # a released cell is build's
+        setup.source = with_setup_block(setup.source)
     seen: set[str] = set()
     for cell in nb.cells:
         cell.metadata = nbformat.from_dict({k: cell.metadata[k] for k in CELL_METADATA_KEPT if k in cell.metadata})
