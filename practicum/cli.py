@@ -3,6 +3,7 @@
 - ``practicum run [--full] [NOTEBOOK...]`` executes the course headless and prints a summary table;
 - ``practicum data`` finds or downloads the photos and checks them;
 - ``practicum tidy [--check] [NOTEBOOK...]`` cleans notebooks for committing;
+- ``practicum lab [JUPYTER_ARGS...]`` opens the course in JupyterLab, without the news pop-up;
 - ``practicum progress [--saved] [NOTEBOOK...]`` shows which exercises pass, fail or are not started;
 - ``practicum build | check | grade`` come from the grader package (see ``grader.cli``).
 
@@ -60,6 +61,13 @@ def _tidy(args) -> int:
     return 1 if untidy else 0
 
 
+def _lab(args) -> int:
+    from practicum.lab import exec_lab
+
+    exec_lab(args.jupyter_args)
+    return 0  # not reached: JupyterLab replaced this process
+
+
 def _progress(args) -> int:
     from practicum import progress
 
@@ -100,6 +108,10 @@ def parser() -> argparse.ArgumentParser:
     tidy.add_argument("notebooks", nargs="*", help="notebooks (default: notebooks/, solutions/, exercises/)")
     tidy.add_argument("--check", action="store_true", help="change nothing; exit 1 if a notebook is not tidy")
     tidy.set_defaults(func=_tidy)
+
+    lab = commands.add_parser("lab", help="open the course in JupyterLab (quiet: no news pop-up)")
+    lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to `jupyter lab` (e.g. --port 8890)")
+    lab.set_defaults(func=_lab)
 
     progress = commands.add_parser("progress", help="which of your exercises pass, fail or are not started; your models beside the course's")
     progress.add_argument("notebooks", nargs="*", help="your exercise notebooks (default: exercises/)")
