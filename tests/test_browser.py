@@ -69,7 +69,8 @@ def graded_course() -> Path:
     shutil.copy(paths.EXERCISES / "03_convolutions.ipynb", submitted / "bob_03_convolutions.ipynb")
     out = SHOTS / "grading"  # kept between runs: unchanged submissions are not graded again
     result = subprocess.run([sys.executable, "-m", "practicum.cli", "grade", str(submitted), "--out", str(out), "--jobs", "2"],
-                            capture_output=True, text=True, env=lab_environment(), timeout=900)
+                            capture_output=True, text=True, timeout=900,
+                            env={**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])})
     assert result.returncode == 0, result.stdout + result.stderr
     return out / "course"
 

@@ -1,20 +1,16 @@
 """``practicum progress``: which of a learner's exercises pass, fail or are not started, and their
 models' accuracies beside the course's."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 from nbclient import NotebookClient
 
+from fixtures.grader import learners  # tests/ is on sys.path: fixtures/ is a namespace package
 from practicum import progress
 from practicum.cli import main
 from practicum.notebook import save_metrics
 from practicum.tidy import read_notebook
-
-_spec = importlib.util.spec_from_file_location("learners", Path(__file__).parent / "fixtures" / "grader" / "learners.py")
-learners = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(learners)
 
 
 @pytest.fixture(scope="module")
