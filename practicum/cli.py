@@ -109,8 +109,8 @@ def parser() -> argparse.ArgumentParser:
     tidy.add_argument("--check", action="store_true", help="change nothing; exit 1 if a notebook is not tidy")
     tidy.set_defaults(func=_tidy)
 
-    lab = commands.add_parser("lab", help="open the course in JupyterLab (quiet: no news pop-up)")
-    lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to `jupyter lab` (e.g. --port 8890)")
+    lab = commands.add_parser("lab", help="open the course in JupyterLab (quiet: no news pop-up)",
+                              description="Open the course in JupyterLab; any other argument goes to `jupyter lab` (e.g. --port 8890).")
     lab.set_defaults(func=_lab)
 
     progress = commands.add_parser("progress", help="which of your exercises pass, fail or are not started; your models beside the course's")
@@ -125,7 +125,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    top = parser()
+    args, extra = top.parse_known_args(argv)
+    if args.command == "lab":
+        args.jupyter_args = extra  # JupyterLab's own options, passed on as they are
+    elif extra:
+        top.error(f"unrecognized arguments: {' '.join(extra)}")
     return run_command(args.func, args)
 
 

@@ -2,10 +2,12 @@
 silently ignored, and the news pop-up would be back); the browser test (test_browser.py) shows their effect."""
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 import jsonschema
+import jupyterlab
 
 from practicum.lab import CONFIG, SETTINGS, lab_command, lab_environment
 
@@ -27,3 +29,8 @@ def test_the_command_uses_the_course_settings_and_configuration():
     env = lab_environment({"PATH": "/usr/bin", "JUPYTER_CONFIG_PATH": "/elsewhere"})
     assert env["JUPYTER_CONFIG_PATH"].split(":") == [str(CONFIG), "/elsewhere"]
     assert env["PATH"].split(":")[0] == str(Path(sys.executable).parent), "nbgrader runs alembic from this environment"
+
+
+def test_practicum_lab_passes_jupyterlabs_own_options_on(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "practicum.cli", "lab", "--version"], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == jupyterlab.__version__, result.stderr
