@@ -33,8 +33,8 @@ course: $(STAMP) data  ## run every lesson and solution headless (FAST; FULL=1 f
 test: $(STAMP)  ## the test suite
 	$(BIN)/python -m pytest
 
-lab: $(STAMP) data  ## JupyterLab on the course
-	$(BIN)/jupyter lab --notebook-dir=.
+lab: $(STAMP) data  ## JupyterLab on the course (its settings in .jupyter/: no news pop-up)
+	$(BIN)/practicum lab
 
 data: $(STAMP)  ## fetch (or find) the photos and check them
 	$(BIN)/practicum data

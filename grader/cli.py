@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from practicum import paths
+from practicum.errors import CourseError, require_file, require_folder
 
 
 def register(subparsers) -> None:
@@ -42,6 +43,7 @@ def register(subparsers) -> None:
 def run_build(args: argparse.Namespace) -> int:
     from grader.build import build_all
 
+    require_folder(args.solutions, "the instructor's solution notebooks", "pass --solutions the course's solutions/ folder")
     changed = build_all(args.solutions, args.exercises, check_only=args.check)
     for exercise in changed:
         print(f"{'stale or missing' if args.check else 'rebuilt'}: {exercise}")
@@ -53,13 +55,8 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     from grader.check import check_notebook, summary_line
-    from practicum.tidy import NotebookError
 
-    try:
-        results = check_notebook(args.notebook, timeout=args.timeout)
-    except NotebookError as error:
-        print(error, file=sys.stderr)
-        return 1
+    results = check_notebook(require_file(args.notebook), timeout=args.timeout)
     if not results:
         print(f"{args.notebook}: no graded exercises found; its nbgrader metadata may be lost. "
               "Copy your answers into a fresh copy of the exercise notebook.", file=sys.stderr)
@@ -71,17 +68,14 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    from grader.grade import GradingError, grade
+    from grader.grade import grade
     from grader.reports import summary_table, write_csv, write_feedback
 
-    try:
-        report = grade(args.submissions, args.out, source=args.source, jobs=args.jobs, timeout=args.timeout, holdout=args.holdout,
-                       memory_gb=args.memory, sandbox=args.sandbox)
-    except GradingError as error:
-        print(f"practicum grade: {error}", file=sys.stderr)
-        return 2
+    _check_grade_inputs(args)
+    report = grade(args.submissions, args.out, source=args.source, jobs=args.jobs, timeout=args.timeout, holdout=args.holdout,
+                   memory_gb=args.memory, sandbox=args.sandbox)
     if report.note:
-        print(report.note, file=sys.stderr)
+        print(f"warning: {report.note}", file=sys.stderr)
     write_csv(report.rows, args.out / "grades.csv")
     write_feedback(report.rows, args.out / "feedback", args.out / "course")
     print(summary_table(report.rows))
@@ -90,3 +84,20 @@ def run_grade(args: argparse.Namespace) -> int:
     print(f"\n{len(report.rows)} grades in {args.out / 'grades.csv'}, feedback in {args.out / 'feedback'}"
           + (f"; {report.reused} unchanged submissions not graded again" if report.reused else ""))
     return 0 if report.rows and not report.unplaced else 1
+
+
+def _check_grade_inputs(args: argparse.Namespace) -> None:
+    """Wrong paths and unreadable solutions, found before any grading starts."""
+    from practicum.tidy import read_notebook
+
+    for item in args.submissions:
+        if not Path(item).exists():
+            raise CourseError(f"{item}: no such file or folder; give submitted notebooks, folders of them or zips")
+    require_folder(args.source, "the instructor's solutions", "pass --source the course's solutions/ or an nbgrader source/ folder")
+    sources = sorted(p for p in Path(args.source).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    if not sources:
+        raise CourseError(f"{args.source}: holds no notebook; pass --source the course's solutions/ or an nbgrader source/ folder")
+    for notebook in sources:
+        read_notebook(notebook)  # a NotebookError names the file that is not a notebook
+    if args.holdout is not None:
+        require_folder(args.holdout, "the instructor's photos, in cats/ and dogs/", "pass --holdout the folder that holds them")

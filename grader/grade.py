@@ -33,6 +33,7 @@ from grader.sandbox import KernelSettings
 from grader.submissions import Submission, find_submissions
 from grader.supervise import run_supervised
 from practicum import paths
+from practicum.errors import CourseError
 from practicum.tidy import NotebookError, read_notebook
 
 #: Seconds a worker gets beyond the notebooks' budget: kernel start-up and nbgrader's own work.
@@ -46,7 +47,7 @@ SANDBOX_MODES = ("auto", "require", "off")
 MAX_NOTEBOOK_BYTES = 50 * 2**20
 
 
-class GradingError(RuntimeError):
+class GradingError(CourseError):
     """The batch cannot be graded as asked; the message is one line saying why and what to do."""
 
 

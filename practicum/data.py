@@ -23,6 +23,7 @@ import numpy as np
 
 from practicum import paths
 from practicum.download import extract_archive, fetch_archive
+from practicum.errors import CourseError
 from practicum.images import IMAGE_SUFFIXES, DecodeReport, decode_images
 from practicum.registry import DatasetSpec, dataset_spec
 
@@ -32,7 +33,7 @@ _ARRAY_CACHE_VERSION = 1
 _checked_roots: set[Path] = set()
 
 
-class DataError(RuntimeError):
+class DataError(CourseError, RuntimeError):
     """The photos are missing or unusable; the message names the folder and the fix."""
 
 

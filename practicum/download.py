@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from practicum.errors import CourseError
 from practicum.registry import DatasetSpec
 
 CHUNK = 1 << 20
@@ -28,7 +29,7 @@ CHUNK = 1 << 20
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError)
 
 
-class DownloadError(RuntimeError):
+class DownloadError(CourseError, RuntimeError):
     """The dataset could not be fetched or unpacked; the message names the cause and the fix."""
 
 

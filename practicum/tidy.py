@@ -1,6 +1,7 @@
 """Keep committed notebooks clean and byte-stable: no outputs, no execution counts, stable cell ids,
-only the metadata the course uses (``tags``, ``nbgrader`` and ``practicum`` on cells; kernelspec and language on the
-notebook). Unlike tensorflow/docs' nbfmt, this keeps nbgrader's metadata."""
+only the metadata the course uses (``tags``, ``nbgrader`` and ``practicum`` on cells; kernelspec and
+language on the notebook), and the one Colab block of ``practicum.colab`` at the top of the setup cell.
+Unlike tensorflow/docs' nbfmt, this keeps nbgrader's metadata."""
 
 import hashlib
 import json
@@ -8,17 +9,26 @@ from pathlib import Path
 
 import nbformat
 
+from practicum.colab import with_setup_block
+from practicum.errors import CourseError
+
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 CELL_METADATA_KEPT = ("tags", "nbgrader", "practicum")
 
 
-class NotebookError(ValueError):
+class NotebookError(CourseError, ValueError):
     """A file that is not a readable notebook; the message names it and the fix."""
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     try:
         return nbformat.read(path, as_version=4)
+    except FileNotFoundError:
+        raise NotebookError(f"{path}: no such file; check the path (course notebooks are in notebooks/, exercises/ and solutions/)") from None
+    except IsADirectoryError:
+        raise NotebookError(f"{path}: is a folder, not a notebook; give the path of an .ipynb file in it") from None
+    except UnicodeDecodeError:
+        raise NotebookError(f"{path}: not a notebook (not UTF-8 text); restore it from git or re-download it") from None
     except (json.JSONDecodeError, nbformat.reader.NotJSONError) as error:
         raise NotebookError(f"{path}: not a notebook (not valid JSON: {str(error)[:80]}); restore it from git or re-download it") from None
     except (KeyError, AttributeError, TypeError, nbformat.ValidationError) as error:
@@ -29,6 +39,9 @@ def tidy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Return ``nb`` stripped of outputs and stray metadata, every cell with a stable id."""
     nb.nbformat, nb.nbformat_minor = 4, 5
     nb.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
+    setup = next((cell for cell in nb.cells if cell.cell_type == "code"), None)
+    if setup is not None and "checksum" not in setup.metadata.get("nbgrader", {}):  # a released cell is build's
+        setup.source = with_setup_block(setup.source)
     seen: set[str] = set()
     for cell in nb.cells:
         cell.metadata = nbformat.from_dict({k: cell.metadata[k] for k in CELL_METADATA_KEPT if k in cell.metadata})
@@ -58,8 +71,8 @@ def dumps(nb: nbformat.NotebookNode) -> str:
 
 def tidy_file(path: Path, write: bool = True) -> bool:
     """Whether the notebook is (or was) not tidy; with ``write``, tidy it in place."""
-    before = path.read_text(encoding="utf-8")
     after = dumps(tidy(read_notebook(path)))
+    before = path.read_text(encoding="utf-8")
     if write and after != before:
         path.write_text(after, encoding="utf-8")
     return after != before

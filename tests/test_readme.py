@@ -21,3 +21,12 @@ def test_readme_names_the_two_commands_that_ci_and_learners_use():
     readme = (paths.ROOT / "README.md").read_text()
     assert "make course" in readme and "make test" in readme
     assert "make test" in (paths.ROOT / ".ci" / "run").read_text()
+
+
+def test_every_colab_badge_of_the_readme_opens_a_notebook_of_this_repository():
+    readme = (paths.ROOT / "README.md").read_text()
+    badges = re.findall(r"\]\((https://colab\.research\.google\.com/github/[^)]+)\)", readme)
+    assert badges, "the README has no Colab badge"
+    for url in badges:
+        assert url.startswith(paths.COLAB_PREFIX), f"{url} does not open this repository ({paths.COURSE_REPO})"
+        assert (paths.ROOT / url.removeprefix(paths.COLAB_PREFIX)).exists(), f"{url} opens a notebook that does not exist"

@@ -7,6 +7,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from practicum.cli import main
+from practicum.colab import SETUP_BLOCK
 from practicum.tidy import NotebookError, dumps, read_notebook, tidy, tidy_file
 
 GRADED = {"nbgrader": {"grade": True, "grade_id": "test_q1", "locked": True, "points": 2, "schema_version": 3,
@@ -64,3 +65,22 @@ def test_a_broken_notebook_is_named_with_the_fix(tmp_path, text, reason):
         read_notebook(path)
     assert str(path) in str(error.value) and "restore it" in str(error.value)
     assert len(str(error.value).splitlines()) == 1
+
+
+OLD_COLAB_BLOCK = '''import sys
+
+if "google.colab" in sys.modules:  # an older Colab block, or one a merge left behind
+    !git clone https://example.org/fork course
+    sys.path.insert(0, "course")
+'''
+
+
+def test_tidy_writes_the_one_colab_block_into_the_setup_cell_but_never_into_a_released_one():
+    rest = "import practicum  # first\n\nimport numpy as np"
+    lesson = new_notebook(cells=[new_markdown_cell("# Title"), new_code_cell(OLD_COLAB_BLOCK + "\n" + rest)])
+    assert tidy(lesson).cells[1].source == SETUP_BLOCK + "\n\n" + rest
+    released = {"nbgrader": {**GRADED["nbgrader"], "grade": False, "checksum": "abc"}}
+    exercise = new_notebook(cells=[new_code_cell(OLD_COLAB_BLOCK + rest, metadata=released)])
+    assert tidy(exercise).cells[0].source == OLD_COLAB_BLOCK + rest, "build regenerates it; a rewrite would break its checksum"
+    plain = new_notebook(cells=[new_code_cell("import sys\nimport practicum")])
+    assert tidy(plain).cells[0].source == "import sys\nimport practicum", "no Colab block: nothing to replace"
