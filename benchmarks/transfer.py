@@ -2,6 +2,8 @@
 
     python benchmarks/transfer.py            # lesson 6, then lesson 7 (which uses lesson 6's model)
     python benchmarks/transfer.py --lesson 7 # lesson 7 only, on the fine-tuned model already saved
+    python benchmarks/transfer.py --no-record     # print the results only; then
+    python benchmarks/transfer.py --record-saved  # record that run's saved results without running again
 
 The numbers come from the notebooks themselves, executed headless at the full budget by
 ``practicum.runner`` (their executed copies land in ``build/executed/notebooks/``): lesson 6's
@@ -30,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import practicum  # noqa: E402,F401  (quiets TensorFlow before it loads)
 from practicum import data, paths, pretrained, runner, transfer  # noqa: E402
-from practicum.notebook import model_path  # noqa: E402
+from practicum.notebook import metrics_path, model_path  # noqa: E402
 
 LESSON_6 = paths.NOTEBOOKS / "06_transfer_learning.ipynb"
 LESSON_7 = paths.NOTEBOOKS / "07_photo_search.ipynb"
@@ -90,18 +92,31 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lesson", type=int, choices=(6, 7), help="run one lesson only")
     parser.add_argument("--no-record", action="store_true", help="print the results only")
+    parser.add_argument("--record-saved", action="store_true",
+                        help="run nothing: record the last full run's saved results (build/metrics/)")
     args = parser.parse_args(argv)
     from benchmarks import record
 
-    command = record.current_command().replace(" --no-record", "")
+    command = "python benchmarks/transfer.py" + (f" --lesson {args.lesson}" if args.lesson else "")
+    saved_6, saved_7 = paths.build_dir() / "metrics" / "benchmark_transfer.json", metrics_path(LESSON_7.stem)
     rows = []
     if args.lesson in (None, 6):
-        metrics = run_full(LESSON_6)
-        holdout = holdout_accuracies(metrics["image_size"])
-        rows += lesson_6_rows(metrics, holdout, command)
-        (paths.build_dir() / "metrics" / "benchmark_transfer.json").write_text(json.dumps({**metrics, "holdout": holdout}, indent=1))
+        if args.record_saved:
+            metrics = json.loads(saved_6.read_text())
+        else:
+            metrics = run_full(LESSON_6)
+            metrics["holdout"] = holdout_accuracies(metrics["image_size"])
+            saved_6.write_text(json.dumps(metrics, indent=1))
+        rows += lesson_6_rows(metrics, metrics["holdout"], command)
     if args.lesson in (None, 7):
-        rows += lesson_7_rows(run_full(LESSON_7), command)
+        if args.record_saved:
+            saved = json.loads(saved_7.read_text())
+            if saved["fast"]:
+                raise SystemExit(f"{saved_7} holds a FAST run of lesson 7: run the benchmark again")
+            metrics = saved["metrics"]
+        else:
+            metrics = run_full(LESSON_7)
+        rows += lesson_7_rows(metrics, command)
     for row in rows:
         print(f"{row[0]:20s} {row[1]:38s} {row[2]:.4f}  {row[3]:.1f} s")
     if not args.no_record:

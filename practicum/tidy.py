@@ -1,5 +1,5 @@
 """Keep committed notebooks clean and byte-stable: no outputs, no execution counts, stable cell ids,
-only the metadata the course uses (``tags`` and ``nbgrader`` on cells; kernelspec and language on the
+only the metadata the course uses (``tags``, ``nbgrader`` and ``practicum`` on cells; kernelspec and language on the
 notebook). Unlike tensorflow/docs' nbfmt, this keeps nbgrader's metadata."""
 
 import hashlib
@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-CELL_METADATA_KEPT = ("tags", "nbgrader")
+CELL_METADATA_KEPT = ("tags", "nbgrader", "practicum")  # practicum: a test cell's holdout settings (practicum.handin)
 
 
 class NotebookError(ValueError):
