@@ -128,15 +128,6 @@ def build_classifier(base, image_size):
 '''
 
 
-def test_lesson_6_unanswered_exercise_fails_cleanly(tmp_path, own_build):
-    assert_unanswered_fails_cleanly("06_transfer_learning", tmp_path)
-
-
-def test_lesson_6_answers_written_differently_get_full_marks(tmp_path, own_build):
-    solution = read_notebook(paths.SOLUTIONS / "06_transfer_learning.ipynb")
-    assert_full_marks(with_answers(solution, TRANSFER_ALTERNATIVE), tmp_path)
-
-
 @pytest.mark.parametrize("mistake", sorted(WRONG_UNFREEZE))
 def test_lesson_6_a_wrong_unfreeze_loses_only_its_points(mistake, own_build):
     results = outcomes("06_transfer_learning", {"unfreeze_top": WRONG_UNFREEZE[mistake]}, stop_before="test_train_transfer_model")
@@ -196,15 +187,6 @@ def precision_at_k(found_labels, relevant, k):
 }
 
 
-def test_lesson_7_unanswered_exercise_fails_cleanly(tmp_path, own_build):
-    assert_unanswered_fails_cleanly("07_photo_search", tmp_path)
-
-
-def test_lesson_7_answers_written_differently_get_full_marks(tmp_path, own_build):
-    solution = read_notebook(paths.SOLUTIONS / "07_photo_search.ipynb")
-    assert_full_marks(with_answers(solution, SEARCH_ALTERNATIVE), tmp_path)
-
-
 @pytest.mark.parametrize("mistake", sorted(WRONG_SEARCH))
 def test_lesson_7_a_plausible_mistake_loses_only_its_points(mistake, own_build):
     grade_id, answer = WRONG_SEARCH[mistake]
@@ -228,3 +210,19 @@ def test_cosine_search_and_precision_of_the_solution_agree_with_brute_force():
         brute = sorted(range(len(vectors)), key=lambda i: (-round(cosine[i], 12), i))
         assert namespace["cosine_top_k"](query, vectors, 70).tolist() == brute
     assert namespace["precision_at_k"]([1, 0, 1], 1, 4) == 0.5
+
+
+# --- both lessons -----------------------------------------------------------------------------
+
+ALTERNATIVES = {"06_transfer_learning": TRANSFER_ALTERNATIVE, "07_photo_search": SEARCH_ALTERNATIVE}
+
+
+@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
+def test_unanswered_exercise_fails_cleanly(name, tmp_path, own_build):
+    assert_unanswered_fails_cleanly(name, tmp_path)
+
+
+@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
+def test_answers_written_differently_get_full_marks(name, tmp_path, own_build):
+    solution = read_notebook(paths.SOLUTIONS / f"{name}.ipynb")
+    assert_full_marks(with_answers(solution, ALTERNATIVES[name]), tmp_path)
