@@ -60,9 +60,9 @@ def test_imagenet_top1_of_validation_photos_lands_in_their_species_classes(real_
     photos = data.load_photos("validation", pretrained.IMAGE_SIZE, subset=20, seed=1)
     top1 = pretrained.imagenet_classifier().predict(photos.images.astype(np.float32), verbose=0).argmax(axis=1)
     right = np.where(photos.labels == 1, np.isin(top1, pretrained.DOG_CLASSES), np.isin(top1, pretrained.CAT_CLASSES))
-    # measured on the whole validation split: 85.9% (benchmarks/results.csv, stage zero_shot); 20 photos
-    # at that rate fall below 14 right with probability under 5%
-    assert right.sum() >= 14, [pretrained.imagenet_class_names()[c] for c in top1]
+    # measured on the whole validation split: 82.4% (benchmarks/results.csv, zero_shot val_acc[top1]); 20
+    # photos drawn at that rate have fewer than 13 right with probability under 2%
+    assert right.sum() >= 13, [pretrained.imagenet_class_names()[c] for c in top1]
 
 
 def test_converted_weights_are_cached_and_the_cache_is_used(own_cache, monkeypatch):
