@@ -19,8 +19,9 @@ holdout photos (``PRACTICUM_HOLDOUT_DIR``). Rows (``benchmarks/results.csv``):
   training and validation photos plus the head's training;
 - ``fine_tuning``: the top blocks unfrozen; seconds: the whole lesson 6 run (zero-shot, extraction,
   head, fine-tuning, figures), the number to compare with the 15-minute budget;
-- ``search``: ``precision_at_10[<query>]`` per query; ``index_seconds``: indexing the validation
-  photos (embeddings, labels, ImageNet classes).
+- ``search``: ``precision_at_10[<query>]`` per query (a word, or a photo as the example), and its
+  mean with every photo of the library as the example; seconds: all the queries; ``index_seconds``:
+  indexing the 1,000 validation photos (embeddings, P(dog), ImageNet classes).
 """
 
 import argparse
@@ -84,6 +85,7 @@ def lesson_6_rows(metrics: dict, holdout: dict, command: str) -> list:
 def lesson_7_rows(metrics: dict, command: str) -> list:
     rows = [("search", f"precision_at_10[{query}]", value, metrics["search_seconds"], command)
             for query, value in metrics["precision_at_10"].items()]
+    rows.append(("search", "precision_at_10[every photo as example]", metrics["example_precision_at_10"], metrics["search_seconds"], command))
     rows.append(("search", "index_seconds", metrics["index_seconds"], metrics["index_seconds"], command))
     return rows
 
