@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-CELL_METADATA_KEPT = ("tags", "nbgrader", "practicum")  # practicum: a test cell's holdout settings (practicum.handin)
+CELL_METADATA_KEPT = ("tags", "nbgrader", "practicum")
 
 
 class NotebookError(ValueError):
