@@ -207,3 +207,43 @@ def compare_curves(histories: dict, metric: str = "val_accuracy", title: str = "
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def activation_overlays(rows: dict, images, columns: int | None = None, size: float = 2.2):
+    """Photos with a heat map on top, one row per model: ``rows`` maps a model's name to
+    ``(maps, titles)``, each map (h, w) in 0–1 at any resolution (it is stretched over its photo)."""
+    images = list(images)
+    columns = columns or len(images)
+    fig, axes = plt.subplots(len(rows), columns, figsize=(columns * size, len(rows) * size + 0.3), squeeze=False)
+    for row, (name, (maps, titles)) in enumerate(rows.items()):
+        for column, ax in enumerate(axes[row]):
+            ax.axis("off")
+            if column >= len(images):
+                continue
+            photo = np.clip(np.asarray(images[column]), 0, 255).astype(np.uint8)
+            ax.imshow(photo)
+            ax.imshow(maps[column], cmap="jet", alpha=0.4, extent=(0, photo.shape[1], photo.shape[0], 0), interpolation="bilinear")
+            ax.set_title(f"{name}: {titles[column]}" if column == 0 else titles[column], fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def thumbnail_map(points, images, labels=None, zoom: float = 0.35, title: str = ""):
+    """A 2-D map (``points`` (N, 2)) drawn with each photo's thumbnail at its place, framed in its
+    class's colour when ``labels`` are given."""
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+
+    points = np.asarray(points, dtype=float)
+    fig, ax = plt.subplots(figsize=(10, 8))
+    ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0)  # sets the limits
+    for index, (point, image) in enumerate(zip(points, images)):
+        color = f"C{int(labels[index])}" if labels is not None else "white"
+        thumbnail = OffsetImage(np.clip(np.asarray(image), 0, 255).astype(np.uint8), zoom=zoom)
+        ax.add_artist(AnnotationBbox(thumbnail, point, frameon=True, pad=0.1, bboxprops={"edgecolor": color, "lw": 1.5}))
+    if labels is not None:
+        for label, name in enumerate(CLASS_NAMES):
+            ax.scatter([], [], color=f"C{label}", label=name)
+        ax.legend(loc="upper right")
+    ax.set(title=title, xticks=[], yticks=[])
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,228 @@
+"""Lessons 6–7's graded exercises, end to end through the grader's own execution.
+
+For each exercise: the released notebook fails every graded test with "not implemented yet" and no
+other cell errors; answers written differently from the solution get full marks; plausible wrong
+answers lose the points of the part they break, and only those. The solutions' own full marks are
+checked by the course run (tests/test_notebooks.py) and `make course`.
+"""
+
+import numpy as np
+import pytest
+
+from practicum import paths
+from practicum.checks import CheckFailed
+from practicum.tidy import read_notebook
+from test_lessons_3_5 import assert_full_marks, assert_unanswered_fails_cleanly, with_answers
+
+pytestmark = pytest.mark.notebooks
+
+
+@pytest.fixture
+def own_build(tmp_path, monkeypatch, real_dataset):
+    monkeypatch.setenv("PRACTICUM_BUILD_DIR", str(tmp_path / "build"))
+    monkeypatch.setenv("PRACTICUM_FAST", "1")
+
+
+def outcomes(name: str, answers: dict, stop_before: str | None = None) -> dict:
+    """Run a solution's cells in this process (no kernel) with ``answers`` in place of its own, up to
+    the test cell ``stop_before``; return ``{test grade_id: passed}``."""
+    solution = with_answers(read_notebook(paths.SOLUTIONS / f"{name}.ipynb"), answers)
+    namespace: dict = {}
+    results = {}
+    for cell in solution.cells:
+        nbgrader = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code":
+            continue
+        if stop_before is not None and nbgrader.get("grade_id") == stop_before:
+            break
+        if nbgrader.get("grade"):
+            try:
+                exec(cell.source, namespace)
+                results[nbgrader["grade_id"]] = True
+            except CheckFailed:
+                results[nbgrader["grade_id"]] = False
+        else:
+            exec(cell.source, namespace)
+    return results
+
+
+# --- lesson 6 ---------------------------------------------------------------------------------
+
+TRANSFER_ALTERNATIVE = {
+    # Sequential-style head with a hidden layer, max pooling, the layers frozen one by one
+    "build_classifier": '''
+def build_classifier(base, image_size):
+    for layer in base.layers:
+        layer.trainable = False
+    base.trainable = False
+    inputs = keras.Input((None, None, 3))
+    x = pretrained.torch_preprocessing()(keras.layers.Resizing(image_size, image_size, interpolation="bilinear")(inputs))
+    x = keras.layers.GlobalMaxPooling2D()(base(x))
+    x = keras.layers.Dense(32, activation="relu")(x)
+    return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+''',
+    # counting from the top with negative indices, names collected as the loop goes
+    "unfreeze_top": '''
+def unfreeze_top(base, n):
+    base.trainable = True
+    names = []
+    for index in range(len(base.layers)):
+        layer = base.layers[index]
+        top = index - len(base.layers) >= -n
+        layer.trainable = bool(top) and layer.__class__.__name__ != "BatchNormalization"
+        if layer.trainable:
+            names.append(layer.name)
+    return names
+''',
+    # RMSprop, as TensorFlow's tutorial does, and fine-tuning from a layer count
+    "train_transfer_model": '''
+def train_transfer_model(images, labels, image_size, epochs):
+    net = pretrained.mobilenet_v2(image_size)
+    model = build_classifier(net, image_size)
+    x = images.astype("float32")
+    model.compile(keras.optimizers.RMSprop(1e-3), "binary_crossentropy")
+    model.fit(x, labels, epochs=epochs, batch_size=16, verbose=0)
+    unfreeze_top(net, 30)
+    model.compile(keras.optimizers.RMSprop(1e-5), "binary_crossentropy")
+    model.fit(x, labels, epochs=1, batch_size=16, verbose=0)
+    return model
+''',
+}
+
+WRONG_UNFREEZE = {
+    # base.layers[-0:] is every layer: n = 0 unfreezes the whole base
+    "slicing from -n": '''
+def unfreeze_top(base, n):
+    base.trainable = True
+    for layer in base.layers:
+        layer.trainable = False
+    for layer in base.layers[-n:]:
+        layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)
+    return [layer.name for layer in base.layers if layer.trainable]
+''',
+    # batch normalisation unfrozen with the rest
+    "batch norm unfrozen": '''
+def unfreeze_top(base, n):
+    base.trainable = True
+    first = max(len(base.layers) - n, 0)
+    for position, layer in enumerate(base.layers):
+        layer.trainable = position >= first
+    return [layer.name for layer in base.layers if layer.trainable]
+''',
+    # the model itself left frozen: none of its layers really train
+    "model left frozen": '''
+def unfreeze_top(base, n):
+    first = max(len(base.layers) - n, 0)
+    for position, layer in enumerate(base.layers):
+        layer.trainable = position >= first and not isinstance(layer, keras.layers.BatchNormalization)
+    return [layer.name for layer in base.layers if layer.trainable]
+''',
+}
+
+UNFROZEN_BASE = '''
+def build_classifier(base, image_size):
+    photos = keras.Input(shape=(None, None, 3))
+    x = pretrained.torch_preprocessing()(keras.layers.Resizing(image_size, image_size)(photos))
+    x = keras.layers.GlobalAveragePooling2D()(base(x, training=False))
+    return keras.Model(photos, keras.layers.Dense(1, activation="sigmoid")(x))
+'''
+
+
+@pytest.mark.parametrize("mistake", sorted(WRONG_UNFREEZE))
+def test_lesson_6_a_wrong_unfreeze_loses_only_its_points(mistake, own_build):
+    results = outcomes("06_transfer_learning", {"unfreeze_top": WRONG_UNFREEZE[mistake]}, stop_before="test_train_transfer_model")
+    assert results == {"test_build_classifier": True, "test_unfreeze_top": False}
+
+
+def test_lesson_6_a_base_left_trainable_loses_only_the_classifier_points(own_build):
+    results = outcomes("06_transfer_learning", {"build_classifier": UNFROZEN_BASE}, stop_before="test_train_transfer_model")
+    assert results == {"test_build_classifier": False, "test_unfreeze_top": True}
+
+
+def test_lesson_6_hands_its_model_in_for_the_holdout():
+    solution = read_notebook(paths.SOLUTIONS / "06_transfer_learning.ipynb")
+    cell = next(c for c in solution.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_train_transfer_model")
+    holdout = cell.metadata["practicum"]["holdout"]
+    assert f'hand_in(trained, "{holdout["model"]}")' in cell.source
+    assert holdout["image_size"] == 161 and 0.5 < holdout["threshold"] < 1
+    assert "PRACTICUM_HOLDOUT_DIR" not in "".join(c.source for c in solution.cells)
+
+
+# --- lesson 7 ---------------------------------------------------------------------------------
+
+SEARCH_ALTERNATIVE = {
+    # scikit-learn's cosine similarity and Python's (stable) sorted
+    "cosine_top_k": '''
+from sklearn.metrics.pairwise import cosine_similarity
+
+def cosine_top_k(query, vectors, k):
+    similarity = cosine_similarity(np.atleast_2d(query), np.atleast_2d(vectors))[0]
+    return np.array(sorted(range(len(similarity)), key=lambda i: -similarity[i])[:k])
+''',
+    "precision_at_k": '''
+def precision_at_k(found_labels, relevant, k):
+    return sum(1 for label in list(found_labels)[:k] if label == relevant) / k
+''',
+}
+
+WRONG_SEARCH = {
+    # a dot product favours long vectors
+    "dot product": ("cosine_top_k", '''
+def cosine_top_k(query, vectors, k):
+    return np.argsort(-(np.asarray(vectors) @ np.asarray(query)), kind="stable")[:k]
+'''),
+    # reversing an ascending sort puts equally similar rows in reverse order
+    "reversed ties": ("cosine_top_k", '''
+def cosine_top_k(query, vectors, k):
+    vectors, query = np.asarray(vectors, float), np.asarray(query, float)
+    similarity = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query))
+    return np.argsort(similarity)[::-1][:k]
+'''),
+    # dividing by the number of results instead of k
+    "divides by the results": ("precision_at_k", '''
+def precision_at_k(found_labels, relevant, k):
+    found = np.asarray(found_labels)[:k]
+    return float(np.mean(found == relevant)) if len(found) else 0.0
+'''),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(WRONG_SEARCH))
+def test_lesson_7_a_plausible_mistake_loses_only_its_points(mistake, own_build):
+    grade_id, answer = WRONG_SEARCH[mistake]
+    results = outcomes("07_photo_search", {grade_id: answer})
+    expected = {"test_cosine_top_k": True, "test_precision_at_k": True, f"test_{grade_id}": False}
+    assert results == expected
+
+
+def test_cosine_search_and_precision_of_the_solution_agree_with_brute_force():
+    """The lesson's reference answers, checked outside any notebook on random data with ties."""
+    namespace: dict = {"np": np}
+    solution = read_notebook(paths.SOLUTIONS / "07_photo_search.ipynb")
+    for cell in solution.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") in ("cosine_top_k", "precision_at_k"):
+            exec(cell.source, namespace)
+    rng = np.random.default_rng(0)
+    vectors = rng.integers(-2, 3, size=(60, 3)).astype(float)  # small integers: parallel rows, equally similar
+    vectors[np.all(vectors == 0, axis=1)] = 1.0
+    for query in rng.integers(-2, 3, size=(10, 3)).astype(float) + 0.5:
+        cosine = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query))
+        brute = sorted(range(len(vectors)), key=lambda i: (-round(cosine[i], 12), i))
+        assert namespace["cosine_top_k"](query, vectors, 70).tolist() == brute
+    assert namespace["precision_at_k"]([1, 0, 1], 1, 4) == 0.5
+
+
+# --- both lessons -----------------------------------------------------------------------------
+
+ALTERNATIVES = {"06_transfer_learning": TRANSFER_ALTERNATIVE, "07_photo_search": SEARCH_ALTERNATIVE}
+
+
+@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
+def test_unanswered_exercise_fails_cleanly(name, tmp_path, own_build):
+    assert_unanswered_fails_cleanly(name, tmp_path)
+
+
+@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
+def test_answers_written_differently_get_full_marks(name, tmp_path, own_build):
+    solution = read_notebook(paths.SOLUTIONS / f"{name}.ipynb")
+    assert_full_marks(with_answers(solution, ALTERNATIVES[name]), tmp_path)
