@@ -69,6 +69,26 @@ def _suspicious(nb, released_cells) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _repair(nb, released_cells) -> None:
+    """Undo what ``_suspicious`` found, so that nbgrader grades the instructor's cells: grading
+    metadata as released, one cell per grade id (the one that still reads as released, else the
+    first), and no grade id the exercise does not have."""
+    released = {_grade_id(cell): cell for cell in released_cells}
+    claims: dict[str, list] = {}
+    for cell in nb.cells:
+        grade_id = _grade_id(cell)
+        if grade_id is not None:
+            claims.setdefault(grade_id, []).append(cell)
+    for grade_id, cells in claims.items():
+        reference = released.get(grade_id)
+        keeper = None if reference is None else next((c for c in cells if _same_source(c, reference)), cells[0])
+        for cell in cells:
+            if cell is not keeper:
+                del cell.metadata["nbgrader"]  # just the learner's code now
+        if keeper is not None:
+            keeper.metadata["nbgrader"] = copy.deepcopy(reference.metadata["nbgrader"])
+
+
 class RestoreCells(NbGraderPreprocessor):
     source_directory = Unicode(help="The course's source folder: <source_directory>/<assignment>/<notebook>.ipynb").tag(config=True)
 
@@ -77,6 +97,7 @@ class RestoreCells(NbGraderPreprocessor):
         released = release(read_notebook(f"{self.source_directory}/{info['assignment']}/{info['notebook']}.ipynb"))
         tracked = [(index, cell) for index, cell in enumerate(released.cells) if _grade_id(cell)]
         suspicious = _suspicious(nb, [cell for _, cell in tracked])
+        _repair(nb, [cell for _, cell in tracked])
         placed = {_grade_id(cell): index for index, cell in enumerate(nb.cells) if _grade_id(cell)}
         unclaimed = [index for index, cell in enumerate(nb.cells) if not _grade_id(cell)]
         how = {}

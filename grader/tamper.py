@@ -31,6 +31,8 @@ FORBIDDEN_NAMES = {"exec", "eval", "compile", "__import__", "globals", "vars", "
 FORBIDDEN_ATTRIBUTES = {"modules", "settrace", "setprofile", "_getframe", "meta_path", "path_hooks", "displayhook", "excepthook",
                         "f_back", "f_locals", "f_globals", "f_code", "tb_frame", "gi_frame", "cr_frame", "events", "user_ns",
                         "showtraceback", "run_cell", "input_transformers_post", "ast_transformers", "stdout", "stderr"}
+#: Methods that run code when a pickled object (a handed-in model) is loaded.
+LOAD_HOOKS = {"__reduce__", "__reduce_ex__", "__setstate__"}
 #: Attributes that are harmless to read and tampering to replace.
 REPLACEABLE_ATTRIBUTES = {"stdout", "stderr", "displayhook", "excepthook"}
 #: Magics a learner may use without a human looking at the submission.
@@ -69,9 +71,19 @@ def _module_scope_names(tree: ast.Module) -> set[int]:
     return found
 
 
-def findings_in(source: str, protected: set[str], modules: set[str]) -> list[str]:
+def _import_bindings(node: ast.Import | ast.ImportFrom) -> dict[str, str]:
+    """name → what an import statement binds it to: ``import numpy as np`` → {"np": "numpy"}."""
+    if isinstance(node, ast.Import):
+        return {alias.asname or alias.name.split(".")[0]: alias.name if alias.asname else alias.name.split(".")[0]
+                for alias in node.names}
+    return {alias.asname or alias.name: f"{node.module}.{alias.name}" for alias in node.names}
+
+
+def findings_in(source: str, protected: set[str], modules: set[str], imported: dict[str, str] | None = None) -> list[str]:
     """What in ``source`` reaches for the tests. ``protected``: names the tests use; ``modules``:
-    the names under which the instructor's notebook imported modules."""
+    the names under which the instructor's notebook imported modules; ``imported``: what the
+    instructor's imports bound each name to (importing the same thing again is harmless)."""
+    imported = imported or {}
     try:
         tree = ast.parse(_transformed(source))
     except SyntaxError:
@@ -89,8 +101,8 @@ def findings_in(source: str, protected: set[str], modules: set[str]) -> list[str
                 origin = alias.name if isinstance(node, ast.Import) else node.module or ""
                 if origin.split(".")[0] in FORBIDDEN_MODULES:
                     found.append(f"imports {origin}")
-                if (alias.asname or alias.name.split(".")[0]) in protected and origin.split(".")[0] not in {"practicum", "numpy", "keras"}:
-                    found.append(f"rebinds `{alias.asname or alias.name}`, which the tests use")
+            found += [f"rebinds `{name}`, which the tests use" for name, target in _import_bindings(node).items()
+                      if name in protected and imported.get(name) != target]
         elif isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES:
             found.append(f"uses {node.id}")
         elif (isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)) and node.id in protected
@@ -98,6 +110,8 @@ def findings_in(source: str, protected: set[str], modules: set[str]) -> list[str
             found.append(f"{'deletes' if isinstance(node.ctx, ast.Del) else 'rebinds'} `{node.id}`, which the tests use")
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in protected and node in tree.body:
             found.append(f"rebinds `{node.name}`, which the tests use")
+        elif isinstance(node, ast.FunctionDef) and node.name in LOAD_HOOKS:
+            found.append(f"defines {node.name} (code that runs when the grader loads a handed-in model)")
         elif isinstance(node, ast.Global):
             found += [f"rebinds `{name}`, which the tests use" for name in node.names if name in protected]
         elif isinstance(node, ast.Attribute):
@@ -150,6 +164,13 @@ def scan(submitted: NotebookNode, released: NotebookNode) -> list[str]:
     instructor = [cell for cell in released.cells if cell.cell_type == "code" and not utils.is_solution(cell)]
     protected = set().union(*(_top_level_names(cell.source) for cell in instructor))
     modules = set().union(*(_imported_modules(cell.source) for cell in instructor))
+    imported = {}
+    for cell in instructor:
+        try:
+            imported.update({name: target for node in ast.parse(cell.source).body if isinstance(node, (ast.Import, ast.ImportFrom))
+                             for name, target in _import_bindings(node).items()})
+        except SyntaxError:
+            continue
     unchanged = {cell.source.strip() for cell in instructor}
     tests = {cell.metadata.nbgrader["grade_id"] for cell in instructor if utils.is_grade(cell)}
     findings = []
@@ -159,7 +180,7 @@ def scan(submitted: NotebookNode, released: NotebookNode) -> list[str]:
         if utils.is_grade(cell) and not utils.is_solution(cell) and cell.metadata.nbgrader.get("grade_id") in tests:
             continue  # one of the instructor's test cells: the gradebook's copy replaces whatever the learner made of it
         label = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
-        findings += [f"{label}: {finding}" for finding in findings_in(cell.source, protected, modules)]
+        findings += [f"{label}: {finding}" for finding in findings_in(cell.source, protected, modules, imported)]
     return findings
 
 

@@ -23,6 +23,7 @@ from practicum.tidy import read_notebook
 
 PROTECTED = {"check", "expect", "np", "data", "SIZE"}
 MODULES = {"np", "sys", "os", "builtins", "data", "practicum", "keras"}
+IMPORTED = {"np": "numpy", "data": "practicum.data", "check": "practicum.checks.check", "expect": "practicum.checks.expect"}
 LIMITS = Limits(memory_bytes=2 * 2**30, processes=256, cpu_seconds=60, file_bytes=2**26)
 needs_bwrap = pytest.mark.skipif(bool(sandbox.available()), reason=sandbox.available() or "bubblewrap works")
 
@@ -41,25 +42,28 @@ needs_bwrap = pytest.mark.skipif(bool(sandbox.available()), reason=sandbox.avail
     ("import linecache\nraise ValueError(''.join(linecache.cache))", "imports linecache"),
     ("import gc\ngc.get_objects()", "imports gc"),
     ("import ctypes", "imports ctypes"),
+    ("import numpy as data", "rebinds `data`"),
+    ("class Model:\n    def __reduce__(self):\n        return (print, ('hi',))", "defines __reduce__"),
     ("from inspect import currentframe", "imports inspect"),
     ("f = (lambda: 0).__globals__", "uses the attribute __globals__"),
     ("exec('check = None')", "uses exec"),
     ("!cat /etc/passwd", "runs shell commands"),
 ])
 def test_the_scan_names_what_reaches_for_the_tests(source, finding):
-    assert any(finding in found for found in findings_in(source, PROTECTED, MODULES)), findings_in(source, PROTECTED, MODULES)
+    found = findings_in(source, PROTECTED, MODULES, IMPORTED)
+    assert any(finding in item for item in found), found
 
 
 @pytest.mark.parametrize("source", [
     "def conv2d(x, w):\n    data = np.zeros(3)\n    out = np.einsum('ij,jk->ik', x, w)\n    return out",
     "import sys\nprint('working on it', file=sys.stderr)",
     "%matplotlib inline\nimport matplotlib.pyplot as plt",
-    "import numpy as np\nfrom practicum import data",
+    "import numpy as np\nfrom practicum import data\nfrom practicum.checks import check",
     "class Model:\n    def __init__(self):\n        self.check = 1",
     "result = [check for check in range(3)]",
 ])
 def test_the_scan_leaves_honest_answers_alone(source):
-    assert findings_in(source, PROTECTED, MODULES) == []
+    assert findings_in(source, PROTECTED, MODULES, IMPORTED) == []
 
 
 def test_the_scan_reads_only_cells_the_learner_wrote():

@@ -565,14 +565,14 @@ def _cases() -> list[Case]:
                  _PICKLE_PAYLOAD.replace("CANARIES", repr([str(p) for p in ctx.canaries()[:5]])))))))
 
     # reads: a read that works would score
-    add(Case("read_solutions", CONV, "reads the instructor's solutions/ and notebooks/ in the repository and runs their answers", 0,
-             "ok", make=stealing(lambda ctx: [ctx.root / "solutions", ctx.root / "notebooks", ctx.root / "exercises"])))
+    add(Case("read_solutions", CONV, "reads the instructor's solutions/ and notebooks/ in the repository and runs their answers (exec)", 0,
+             "manual", ("exec",), make=stealing(lambda ctx: [ctx.root / "solutions", ctx.root / "notebooks", ctx.root / "exercises"])))
     add(Case("read_scratch_course", CONV, "reads its scratch course (source/ copy, gradebook copy) and prints hidden tests", 0,
-             "ok", make=stealing(lambda ctx: ["../../.."])))
-    add(Case("read_gradebook", CONV, "reads the course's gradebook and source/ under --out, and prints hidden tests", 0, "ok",
+             "manual", ("exec",), make=stealing(lambda ctx: ["../../.."])))
+    add(Case("read_gradebook", CONV, "reads the course's gradebook and source/ under --out, and prints hidden tests", 0, "manual", ("exec",),
              make=stealing(lambda ctx: [ctx.out / "course"])))
     add(Case("read_other_learners", CONV, "reads other learners' submissions, scratch folders and autograded notebooks", 0,
-             "ok", make=stealing(lambda ctx: [ctx.inputs, ctx.out / "work", ctx.out / "course" / "autograded", ctx.out / "incoming"])))
+             "manual", ("exec",), make=stealing(lambda ctx: [ctx.inputs, ctx.out / "work", ctx.out / "course" / "autograded", ctx.out / "incoming"])))
     add(Case("read_holdout", PIXELS, "memorises the holdout photos ($PRACTICUM_HOLDOUT_DIR, or the instructor's path) "
              "with a 1-nearest-neighbour model", 7, "ok",
              make=lambda ctx: _text(solved(PIXELS, train_pixel_classifier=_attack(_MEMORISE_HOLDOUT, HOLDOUT=ctx.holdout)))))
@@ -584,7 +584,7 @@ def _cases() -> list[Case]:
              "/dev/shm and $HOME", 5, "ok",
              make=lambda ctx: _text(solved(CONV, conv2d=_with(conv["conv2d"], _WRITE_CANARIES.replace(
                  "CANARIES", repr([str(p) for p in ctx.canaries()])))))))
-    add(Case("network", CONV, "fetches the answers from a server on 127.0.0.1", 0, "ok",
+    add(Case("network", CONV, "fetches the answers from a server on 127.0.0.1 and runs them (exec)", 0, "manual", ("exec",),
              make=lambda ctx: _text(blank(CONV, conv2d=_attack(_ASK_THE_NETWORK, PORT=ctx.port, MARKER=ctx.marker), max_pool=ABOVE))))
 
     # resource abuse: tests from the breaking cell on score 0, with the cell named
@@ -595,8 +595,8 @@ def _cases() -> list[Case]:
              make=breaking("import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)")))
     add(Case("fork_bomb", CONV, "forks without end (300 children at most, each a marked `sh` that lives 20 minutes)", 3, "error", ("max_pool",),
              make=breaking(_FORK_BOMB)))
-    add(Case("memory_bomb", CONV, "asks for 20 GiB in one go, then touches 6 GiB gradually; answers only if it got them",
-             3, ("ok", "error"), make=lambda ctx: _text(blank(CONV, **with_conv, max_pool=_MEMORY_BOMB.strip().replace(
+    add(Case("memory_bomb", CONV, "asks for 20 GiB in one go, then touches 6 GiB gradually; answers (exec) only if it got them",
+             3, ("manual", "error"), make=lambda ctx: _text(blank(CONV, **with_conv, max_pool=_MEMORY_BOMB.strip().replace(
                  "ANSWER", repr(conv["max_pool"]))))))
     add(Case("os_exit", CONV, "os._exit(0) in exercise 2", 3, "error", ("max_pool",), make=breaking("import os\nos._exit(0)")))
     add(Case("segfault", CONV, "ctypes.string_at(0) in exercise 2", 3, "error", ("max_pool",), make=breaking("import ctypes\nctypes.string_at(0)")))
