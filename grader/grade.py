@@ -24,10 +24,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+
 from grader import gradebook, sandbox
 from grader.confine import Group, Limits
 from grader.course import Assignment, copy_source, exercise_name, find_assignments, grade_cells
 from grader.execution import QUIET_FAST_ENV
+from grader.build import release
+from grader.restore import prepared
 from grader.results import GradeRow, Status
 from grader.sandbox import KernelSettings
 from grader.submissions import Submission, find_submissions
@@ -244,11 +248,12 @@ def _prepare_scratch(submission: Submission, course: Path, scratch: Path) -> dic
         try:
             with warnings.catch_warnings():  # nbformat fills in missing cell ids; nothing to report
                 warnings.simplefilter("ignore")
-                read_notebook(path)
+                nb = read_notebook(path)
         except NotebookError as error:  # leave it out: nbgrader scores a missing notebook 0
             unreadable[notebook] = "not a notebook (not valid JSON)" if "JSON" in str(error) else "not a valid notebook"
             continue
-        shutil.copy2(path, submitted / f"{notebook}.ipynb")
+        released = release(read_notebook(course / "source" / submission.assignment / f"{notebook}.ipynb"))
+        nbformat.write(prepared(nb, released), submitted / f"{notebook}.ipynb")
     (scratch / "unreadable.json").write_text(json.dumps(unreadable))
     return unreadable
 

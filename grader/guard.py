@@ -36,11 +36,12 @@ def _practicum_capture(imports, name):
                for value in names.values()], *[value for value in names.values() if isinstance(value, type(sys))],
                *[module for key, module in list(sys.modules.items()) if key.split(".")[0] in roots]] if module is not None}
     snapshots = [(module, dict(vars(module))) for module in modules.values()]
+    function_type = type(_practicum_capture)
     functions = [function for module in modules.values() if module.__name__.split(".")[0] in {"practicum", "numpy"}
                  for value in list(vars(module).values()) for function in (value, getattr(value, "__wrapped__", None))
-                 if hasattr(function, "__code__")]
+                 if isinstance(function, function_type)]
     functions += [function for value in names.values() for function in (value, getattr(value, "__wrapped__", None))
-                  if hasattr(function, "__code__")]
+                  if isinstance(function, function_type)]
     codes = [(function, function.__code__, function.__defaults__, function.__kwdefaults__) for function in functions]
     streams = (sys.stdout, sys.stderr, sys.displayhook, sys.excepthook, sys.meta_path[:], sys.path_hooks[:])
     shell_attributes = ("showtraceback", "_showtraceback", "showsyntaxerror", "run_cell", "run_cell_async", "run_code",

@@ -19,6 +19,7 @@ every test cell with hidden tests in every submission.
 
 import copy
 
+from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
@@ -42,6 +43,28 @@ def _same_source(cell, reference) -> bool:
 
 
 _GRADING_KEYS = ("grade", "solution", "locked", "points", "task")
+
+
+def prepared(nb, released):
+    """The submission as nbgrader can grade it, before nbgrader reads it: nbgrader metadata it could
+    not read removed (it would refuse the whole notebook; such a cell is then matched like one whose
+    metadata was stripped), the graded cells' metadata as released and one cell per grade id
+    (``_repair``). What was found is kept under MATCH_KEY for a person to look at; nothing the
+    learner put there survives."""
+    validator = MetadataValidator()
+    removed = []
+    for index, cell in enumerate(nb.cells):
+        if "nbgrader" not in cell.metadata:
+            continue
+        try:
+            validator.validate_cell(cell)
+        except Exception:  # noqa: BLE001 — nbgrader raises several kinds; any of them makes the cell unreadable to it
+            removed.append(f"{_grade_id(cell) or f'cell {index + 1}'}: its nbgrader metadata was unreadable and was removed")
+            del cell.metadata["nbgrader"]
+    tracked = [cell for cell in released.cells if _grade_id(cell)]
+    nb.metadata[MATCH_KEY] = {"suspicious": removed + _suspicious(nb, tracked)}
+    _repair(nb, tracked)
+    return nb
 
 
 def _suspicious(nb, released_cells) -> list[str]:
@@ -96,8 +119,6 @@ class RestoreCells(NbGraderPreprocessor):
         info = resources["nbgrader"]
         released = release(read_notebook(f"{self.source_directory}/{info['assignment']}/{info['notebook']}.ipynb"))
         tracked = [(index, cell) for index, cell in enumerate(released.cells) if _grade_id(cell)]
-        suspicious = _suspicious(nb, [cell for _, cell in tracked])
-        _repair(nb, [cell for _, cell in tracked])
         placed = {_grade_id(cell): index for index, cell in enumerate(nb.cells) if _grade_id(cell)}
         unclaimed = [index for index, cell in enumerate(nb.cells) if not _grade_id(cell)]
         how = {}
@@ -122,7 +143,7 @@ class RestoreCells(NbGraderPreprocessor):
             cell = nb.cells[placed[grade_id]] if grade_id in placed else None
             if cell is not None and cell.source == released_sources.get(grade_id):
                 cell.source = full_source
-        nb.metadata[MATCH_KEY] = {"matched": how, "suspicious": suspicious}
+        nb.metadata[MATCH_KEY] = {"matched": how, "suspicious": nb.metadata.get(MATCH_KEY, {}).get("suspicious", [])}
         return nb, resources
 
     @staticmethod
