@@ -21,9 +21,16 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
+from grader.execution import broke_the_run, error_output
 from practicum.tidy import read_notebook
 
+NOT_AS_WRITTEN = "TestNotRun"
+
+#: The output kind a guarded test cell shows its token in; taken out again after the run.
+GUARD_MIME = "application/x-practicum-guard"
+
 _CAPTURE = '''
+
 def _practicum_capture(imports, name):
     import builtins, sys, threading
     missing = object()
@@ -51,7 +58,11 @@ def _practicum_capture(imports, name):
     transformers = [(hooks, list(hooks)) for hooks in (shell.input_transformers_cleanup, shell.input_transformers_post,
                                                        shell.ast_transformers)]
 
-    def restore():
+    from IPython.display import display
+
+    def restore(token=None):
+        if token is not None:  # the grader checks that each test cell showed its token: it ran as written
+            display({GUARD_MIME_LITERAL: token}, raw=True)
         sys.settrace(None)
         sys.setprofile(None)
         threading.settrace(None)
@@ -78,14 +89,14 @@ def _practicum_capture(imports, name):
             hooks[:] = saved
         shell.user_ns.update(names)
 
-    def before_a_test(info):  # IPython calls this before it transforms the cell: undo input and AST transformers first
-        if (info.raw_cell or "").startswith(name + "()"):
+    def before_a_test(info):  # IPython calls this before it runs the cell's AST: undo AST transformers first
+        if (info.raw_cell or "").startswith(name + "("):
             restore()
 
     shell.events.register("pre_run_cell", before_a_test)
     events = {event: list(callbacks) for event, callbacks in shell.events.callbacks.items()}
     shell.user_ns[name] = restore
-'''
+'''.replace("GUARD_MIME_LITERAL", repr(GUARD_MIME))
 
 
 def nonce_name() -> str:
@@ -111,9 +122,9 @@ def capture_source(source_nb: NotebookNode, name: str) -> str:
     return f"{_CAPTURE}\n_practicum_capture({source_imports(source_nb)!r}, {name!r})\ndel _practicum_capture\n"
 
 
-def guarded(source: str, name: str) -> str:
-    """A test cell's source with the prelude that restores what the tests rely on."""
-    return f"{name}()\n{source}"
+def guarded(source: str, name: str, token: str) -> str:
+    """A test cell's source with the prelude that restores what the tests rely on and shows ``token``."""
+    return f"{name}({token!r})\n{source}"
 
 
 class GuardTests(NbGraderPreprocessor):
@@ -130,9 +141,12 @@ class GuardTests(NbGraderPreprocessor):
         code = [cell for cell in nb.cells if cell.cell_type == "code"]
         if code:
             code[0].source = resources["guard"]["capture"] + code[0].source
+        resources["guard"]["tokens"] = {}
         for cell in code:
             if utils.is_grade(cell) and not utils.is_solution(cell):
-                cell.source = guarded(cell.source, name)
+                token = secrets.token_hex(8)
+                resources["guard"]["tokens"][cell.metadata.nbgrader["grade_id"]] = token
+                cell.source = guarded(cell.source, name, token)
         return nb, resources
 
 
@@ -143,8 +157,17 @@ class UnguardTests(NbGraderPreprocessor):
         guard = resources.pop("guard", None)
         if guard is None:
             return nb, resources
-        prelude = guarded("", guard["name"])
         for cell in nb.cells:
-            if cell.cell_type == "code":
-                cell.source = cell.source.removeprefix(guard["capture"]).removeprefix(prelude)
+            if cell.cell_type != "code":
+                continue
+            cell.source = cell.source.removeprefix(guard["capture"])
+            token = guard["tokens"].get(cell.metadata.get("nbgrader", {}).get("grade_id"))
+            if token is None or not cell.source.startswith(guarded("", guard["name"], token)):
+                continue
+            cell.source = cell.source.removeprefix(guarded("", guard["name"], token))
+            shown = [out for out in cell.outputs if out.get("data", {}).get(GUARD_MIME) == token]
+            cell.outputs = [out for out in cell.outputs if GUARD_MIME not in out.get("data", {})]
+            if not shown and not broke_the_run(cell):
+                cell.outputs.append(error_output(NOT_AS_WRITTEN, "this test did not run as written: code in the notebook "
+                                                                  "changed how cells run"))
         return nb, resources

@@ -25,12 +25,14 @@ from grader.restore import MATCH_KEY
 from practicum.tidy import read_notebook
 
 FORBIDDEN_MODULES = {"ctypes", "gc", "inspect", "linecache", "importlib", "builtins", "IPython", "ipykernel", "traceback",
-                     "threading", "signal", "marshal", "pickle", "code", "codeop", "dis", "types", "zmq", "jupyter_client"}
+                     "threading", "signal", "marshal", "pickle", "code", "codeop", "dis", "types", "zmq", "jupyter_client",
+                     "subprocess", "multiprocessing", "pty", "socket"}
 FORBIDDEN_NAMES = {"exec", "eval", "compile", "__import__", "globals", "vars", "locals", "setattr", "delattr", "get_ipython",
                    "breakpoint", "__builtins__", "__loader__", "__spec__"}
 FORBIDDEN_ATTRIBUTES = {"modules", "settrace", "setprofile", "_getframe", "meta_path", "path_hooks", "displayhook", "excepthook",
                         "f_back", "f_locals", "f_globals", "f_code", "tb_frame", "gi_frame", "cr_frame", "events", "user_ns",
-                        "showtraceback", "run_cell", "input_transformers_post", "ast_transformers", "stdout", "stderr"}
+                        "showtraceback", "run_cell", "input_transformers_post", "ast_transformers", "stdout", "stderr",
+                        "fork", "setsid", "system", "popen", "kill", "execv", "execvp", "spawnv", "posix_spawn"}
 #: Methods that run code when a pickled object (a handed-in model) is loaded.
 LOAD_HOOKS = {"__reduce__", "__reduce_ex__", "__setstate__"}
 #: Attributes that are harmless to read and tampering to replace.
