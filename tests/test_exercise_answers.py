@@ -32,7 +32,7 @@ pytestmark = [
 EXERCISES = ["01_raw_pixels", "02_engineered_features", "03_convolutions", "04_convnet_from_scratch", "05_preventing_overfitting"]
 #: Holdout model-quality tests: scored by the grader outside the kernel (grader tests cover them).
 HOLDOUT_TESTS = {"test_train_pixel_classifier", "test_train_feature_classifier", "test_train_model"}
-#: Answer cells whose test is a holdout test: their solution still runs, for the cells after them.
+#: Cells that only record results for `make course`: not part of grading.
 SKIPPED_CELLS = ("save_metrics(",)
 
 
