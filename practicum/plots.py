@@ -210,20 +210,11 @@ def compare_curves(histories: dict, metric: str = "val_accuracy", title: str = "
 
 
 def heatmaps(images, maps, titles=None, columns: int = 4, size: float = 2.4, alpha: float = 0.45):
-    """Each photo with a heat map laid over it (red: where the map is high); ``maps`` are 2-D arrays
-    of any size, stretched to the photo's."""
-    columns = min(columns, len(images))
-    rows = int(np.ceil(len(images) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size), squeeze=False)
-    for index, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if index >= len(images):
-            continue
-        image = np.asarray(images[index])
-        ax.imshow(image.astype("uint8") if image.max() > 1.5 else image)
-        ax.imshow(np.asarray(maps[index], dtype=float), cmap="jet", alpha=alpha, interpolation="bilinear",
-                  extent=(-0.5, image.shape[1] - 0.5, image.shape[0] - 0.5, -0.5))
-        if titles is not None:
-            ax.set_title(titles[index], fontsize=8)
-    fig.tight_layout()
+    """Each photo with a heat map laid over it (red: where the map is high, blue: low); ``maps`` are
+    2-D arrays of any size, stretched to the photo's."""
+    fig = image_grid(images, titles=titles, columns=min(columns, len(images)), size=size)
+    for ax, image, heat in zip(fig.axes, images, maps):
+        height, width = np.shape(image)[:2]
+        ax.imshow(np.asarray(heat, dtype=float), cmap="jet", alpha=alpha, interpolation="bilinear",
+                  extent=(-0.5, width - 0.5, height - 0.5, -0.5))
     return fig

@@ -12,15 +12,14 @@ RIGHT = {
         """,
         "orientation_histogram": """
             def orientation_histogram(images, bins=9):
-                grey = np.asarray(images, dtype=np.float32).mean(axis=3)
+                grey = np.asarray(images, dtype=np.float64).mean(axis=-1)
                 gy, gx = np.gradient(grey, axis=(1, 2))
-                angle = np.rad2deg(np.arctan2(gy, gx))
-                angle = np.where(angle < 0, angle + 180, angle)
-                angle = np.where(angle >= 180, angle - 180, angle)
-                out = np.stack([np.histogram(a, bins=bins, range=(0, 180), weights=w)[0]
-                                for a, w in zip(angle, np.sqrt(gx ** 2 + gy ** 2))])
-                totals = out.sum(axis=1, keepdims=True)
-                return np.where(totals > 0, out / np.where(totals > 0, totals, 1), 0.0)
+                index = np.minimum((np.degrees(np.arctan2(gy, gx)) % 180 * bins / 180).astype(int), bins - 1)
+                offsets = np.arange(len(grey))[:, None, None] * bins              # one block of bins per photo
+                hist = np.bincount((index + offsets).ravel(), weights=np.hypot(gx, gy).ravel(),
+                                   minlength=len(grey) * bins).reshape(len(grey), bins)
+                total = hist.sum(axis=1, keepdims=True)
+                return hist / np.where(total > 0, total, 1)
         """,
         "fit_and_score": """
             from sklearn.metrics import accuracy_score
@@ -93,6 +92,18 @@ RIGHT = {
     },
 }
 
+_SOLUTION_ORIENTATION = """
+    def orientation_histogram(images, bins=9):
+        rows = []
+        for image in np.asarray(images, dtype=float):
+            gy, gx = np.gradient(image.mean(axis=-1))
+            angle = np.degrees(np.arctan2(gy, gx)) % 180
+            index = np.minimum((angle // (180 / bins)).astype(int), bins - 1)
+            hist = np.bincount(index.ravel(), weights=np.hypot(gx, gy).ravel(), minlength=bins)
+            rows.append(hist / hist.sum() if hist.sum() > 0 else hist)
+        return np.array(rows)
+"""
+
 WRONG = {
     "the-package-s-colour-histogram": ({"color_histogram": """
         def color_histogram(images, bins):
@@ -119,29 +130,11 @@ WRONG = {
                 out.append(row / row.sum())
             return np.array(out)
     """}, ["test_color_histogram"]),
-    "gradients-in-uint8": ({"orientation_histogram": """
-        def orientation_histogram(images, bins=9):
-            rows = []
-            for image in np.asarray(images):
-                grey = image.mean(axis=-1).astype(image.dtype)
-                gy, gx = np.gradient(grey)
-                angle = np.degrees(np.arctan2(gy, gx)) % 180
-                index = np.minimum((angle // (180 / bins)).astype(int), bins - 1)
-                hist = np.bincount(index.ravel(), weights=np.hypot(gx, gy).ravel(), minlength=bins)
-                rows.append(hist / hist.sum() if hist.sum() > 0 else hist)
-            return np.array(rows)
-    """}, ["test_orientation_histogram"]),
-    "signed-orientations-0-360": ({"orientation_histogram": """
-        def orientation_histogram(images, bins=9):
-            rows = []
-            for image in np.asarray(images, dtype=float):
-                gy, gx = np.gradient(image.mean(axis=-1))
-                angle = np.degrees(np.arctan2(gy, gx)) % 360
-                index = np.minimum((angle // (360 / bins)).astype(int), bins - 1)
-                hist = np.bincount(index.ravel(), weights=np.hypot(gx, gy).ravel(), minlength=bins)
-                rows.append(hist / hist.sum() if hist.sum() > 0 else hist)
-            return np.array(rows)
-    """}, ["test_orientation_histogram"]),
+    "gradients-in-uint8": ({"orientation_histogram": _SOLUTION_ORIENTATION.replace(
+        "image.mean(axis=-1)", "image.mean(axis=-1).astype(np.uint8)").replace("np.asarray(images, dtype=float)", "np.asarray(images)")},
+        ["test_orientation_histogram"]),
+    "signed-orientations-0-360": ({"orientation_histogram": _SOLUTION_ORIENTATION.replace("% 180", "% 360").replace("(180 / bins)", "(360 / bins)")},
+                                  ["test_orientation_histogram"]),
     "fits-on-validation-too": ({"fit_and_score": """
         def fit_and_score(model, X_train, y_train, X_val, y_val):
             model.fit(np.concatenate([X_train, X_val]), np.concatenate([y_train, y_val]))
