@@ -13,6 +13,7 @@ The exception classes implement IPython's ``_render_traceback_`` hook, which is 
 output to those lines. Their ``str()`` is the same message, which is what the grader reports.
 """
 
+import sys
 from contextlib import contextmanager
 
 import numpy as np
@@ -109,6 +110,27 @@ def expect_close(actual, expected, what: str = "the result", hint: str | None = 
 def expect_between(value, low: float, high: float, what: str = "the result", hint: str | None = None) -> None:
     if not (low <= float(value) <= high):
         raise ExpectationFailed(f"{what} should be between {low} and {high}, got {_short(value)}", hint)
+
+
+def calls_to(watched, function, *args, **kwargs):
+    """Call ``function(*args, **kwargs)``; return ``(result, names)`` where ``names`` lists the
+    functions of ``watched`` that ran during the call, however they were reached (imported under
+    another name, wrapped, called from a helper). A test uses it to tell an answer that computes
+    something itself from one that hands the work to a library function the exercise asks to rewrite."""
+    codes = {getattr(f, "__code__", None): f.__name__ for f in watched}
+    seen: list[str] = []
+
+    def profiler(frame, event, arg):
+        if event == "call" and frame.f_code in codes:
+            seen.append(codes[frame.f_code])
+
+    previous = sys.getprofile()
+    sys.setprofile(profiler)
+    try:
+        result = function(*args, **kwargs)
+    finally:
+        sys.setprofile(previous)
+    return result, sorted(set(seen))
 
 
 def _short(value) -> str:

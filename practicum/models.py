@@ -1,4 +1,9 @@
-"""The ConvNets of lessons 4 and 5, shared by the notebooks and ``benchmarks/cnn.py``.
+"""The ConvNets of lessons 4 and 5, as the benchmarks (``benchmarks/cnn.py``, ``benchmarks/ablation.py``)
+and exercise 5's solution train them.
+
+The lessons write these networks on the page, where a learner reads them; this module is the
+benchmarks' copy, and ``tests/test_lesson_code.py`` checks that the lessons' networks and these are
+the same (layers, shapes, weights), so that the numbers the lessons quote describe their own code.
 
 Every model here takes raw RGB photos — float 0–255, any size, input shape ``(None, None, 3)`` — and
 does its own resizing and rescaling with Keras layers, so that a saved ``.keras`` file scores any

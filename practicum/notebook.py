@@ -42,3 +42,20 @@ def model_path(name: str) -> Path:
     target = paths.build_dir() / "models" / f"{name}.keras"
     target.parent.mkdir(parents=True, exist_ok=True)
     return target
+
+
+def benchmark(stage: str) -> dict:
+    """The latest recorded results of one benchmark stage, from ``benchmarks/results.csv``:
+    ``{method: {metric: value, ..., "seconds": s}}`` (method ``""`` when a stage has one method)."""
+    import csv
+    import re
+
+    table: dict = {}
+    with (paths.ROOT / "benchmarks" / "results.csv").open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["stage"] != stage:
+                continue
+            name, method = re.fullmatch(r"([^\[\]]+)(?:\[([^\[\]]+)\])?", row["metric"]).groups()
+            entry = table.setdefault(method or "", {})
+            entry[name], entry["seconds"] = float(row["value"]), float(row["seconds"])
+    return table

@@ -247,3 +247,14 @@ def thumbnail_map(points, images, labels=None, zoom: float = 0.35, title: str = 
     ax.set(title=title, xticks=[], yticks=[])
     fig.tight_layout()
     return fig
+
+
+def heatmaps(images, maps, titles=None, columns: int = 4, size: float = 2.4, alpha: float = 0.45):
+    """Each photo with a heat map laid over it (red: where the map is high, blue: low); ``maps`` are
+    2-D arrays of any size, stretched to the photo's."""
+    fig = image_grid(images, titles=titles, columns=min(columns, len(images)), size=size)
+    for ax, image, heat in zip(fig.axes, images, maps):
+        height, width = np.shape(image)[:2]
+        ax.imshow(np.asarray(heat, dtype=float), cmap="jet", alpha=alpha, interpolation="bilinear",
+                  extent=(-0.5, width - 0.5, height - 0.5, -0.5))
+    return fig

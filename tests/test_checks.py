@@ -57,3 +57,16 @@ def test_expect_between_and_shape_of_a_non_array():
 
 def test_check_passed_renders_html():
     assert "<b>q2</b>" in CheckPassed("q2")._repr_html_()
+
+
+def test_calls_to_sees_a_watched_function_however_it_is_reached():
+    import numpy as np
+
+    from practicum import features
+    from practicum.checks import calls_to
+    from practicum.features import orientation_histogram as renamed
+
+    photos = np.zeros((1, 4, 4, 3))
+    result, seen = calls_to([features.orientation_histogram], lambda images: renamed(images, 9), photos)
+    assert seen == ["orientation_histogram"] and result.shape == (1, 9)
+    assert calls_to([features.orientation_histogram], np.mean, photos)[1] == []

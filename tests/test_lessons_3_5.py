@@ -5,6 +5,7 @@ For each exercise: the released notebook (built from the solution) fails every g
 differently from the solution (another algorithm, another architecture) also get full marks.
 """
 
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -17,6 +18,9 @@ from nbgrader.utils import setenv
 from practicum import paths
 from practicum.checks import NOT_IMPLEMENTED
 from practicum.tidy import read_notebook
+
+from answers import ex03 as conv_answers
+from answers import ex04 as convnet_answers
 
 pytestmark = pytest.mark.notebooks
 
@@ -65,38 +69,9 @@ def assert_full_marks(nb: nbformat.NotebookNode, tmp_path: Path):
 
 # --- lesson 3 ---------------------------------------------------------------------------------
 
-CONV_ALTERNATIVE = {
-    # a different algorithm: one output position at a time, tensordot over the window
-    "conv2d": '''
-def conv2d(image, kernels, stride=1, padding="valid"):
-    x = np.asarray(image).astype(float)
-    kh, kw, _, cout = kernels.shape
-    if padding == "same":
-        pads = []
-        for n, k in ((x.shape[0], kh), (x.shape[1], kw)):
-            need = max((int(np.ceil(n / stride)) - 1) * stride + k - n, 0)
-            pads.append((need // 2, need - need // 2))
-        x = np.pad(x, pads + [(0, 0)], mode="constant")
-    rows = range(0, x.shape[0] - kh + 1, stride)
-    cols = range(0, x.shape[1] - kw + 1, stride)
-    return np.array([[np.tensordot(x[r:r + kh, c:c + kw], kernels, axes=3) for c in cols] for r in rows]).reshape(len(rows), len(cols), cout)
-''',
-    # sliding_window_view instead of a loop over offsets
-    "max_pool": '''
-from numpy.lib.stride_tricks import sliding_window_view
-
-def max_pool(image, size=2, stride=None, padding="valid"):
-    s = stride if stride else size
-    x = np.asarray(image, dtype=float)
-    if padding == "same":
-        def extra(n):
-            need = max((-(-n // s) - 1) * s + size - n, 0)
-            return (need // 2, need - need // 2)
-        x = np.pad(x, [extra(x.shape[0]), extra(x.shape[1]), (0, 0)], constant_values=-np.inf)
-    windows = sliding_window_view(x, (size, size), axis=(0, 1))[::s, ::s]
-    return windows.max(axis=(-2, -1))
-''',
-}
+# a different algorithm (one output position at a time; sliding windows): tests/answers/ex03.py's first correct answer
+CONV_ALTERNATIVE = {name: textwrap.dedent(source)
+                    for name, source in conv_answers.RIGHT["tensordot-per-position-and-sliding-windows"].items()}
 
 
 def test_lesson_3_unanswered_exercise_fails_cleanly(tmp_path):
@@ -135,23 +110,8 @@ def test_lesson_3_a_wrong_padding_rule_fails_the_hidden_tests():
 
 # --- lesson 4 ---------------------------------------------------------------------------------
 
-CONVNET_ALTERNATIVE = {
-    # another architecture and API: functional, separable convolutions, batch norm, global pooling, Adam
-    "build_convnet": '''
-def build_convnet(input_shape):
-    inputs = keras.Input(input_shape)
-    x = keras.layers.Rescaling(1 / 127.5, offset=-1)(inputs)
-    for filters in (24, 48):
-        x = keras.layers.SeparableConv2D(filters, 3, padding="same", use_bias=False)(x)
-        x = keras.layers.BatchNormalization()(x)
-        x = keras.layers.Activation("relu")(x)
-        x = keras.layers.MaxPooling2D()(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
-    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
-    return model
-''',
-}
+# another architecture and API (functional, wider, dropout, Adam): one of tests/answers/ex04.py's correct answers
+CONVNET_ALTERNATIVE = {"build_convnet": textwrap.dedent(convnet_answers.RIGHT["functional-wider-adam-dropout"]["build_convnet"])}
 
 
 def test_lesson_4_unanswered_exercise_fails_cleanly(tmp_path):

@@ -1,0 +1,62 @@
+"""Exercise 4 (a ConvNet from scratch): answers for tests/test_exercise_answers.py (see ex01.py)."""
+
+PRACTICUM = """
+    def build_convnet(input_shape):
+        model = keras.Sequential([keras.Input(shape=input_shape), keras.layers.Rescaling(1.0 / 255)])
+        for filters in (16, 32, 64):
+            model.add(keras.layers.Conv2D(filters, 3, activation="relu"))
+            model.add(keras.layers.MaxPooling2D(2))
+        model.add(keras.layers.Flatten())
+        model.add(keras.layers.Dense(512, activation="relu"))
+        model.add(keras.layers.Dense(1, activation="sigmoid"))
+        model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=0.001), loss=keras.losses.BinaryCrossentropy(),
+                      metrics=["accuracy"])
+        return model
+"""
+
+RIGHT = {
+    "practicum-built-with-add": {"build_convnet": PRACTICUM},
+    "functional-wider-adam-dropout": {"build_convnet": """
+        def build_convnet(input_shape):
+            inputs = keras.Input(shape=input_shape)
+            x = keras.layers.Rescaling(1 / 255)(inputs)
+            for filters in (32, 64, 128):
+                x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+                x = keras.layers.MaxPooling2D()(x)
+            x = keras.layers.Flatten()(x)
+            x = keras.layers.Dropout(0.5)(x)
+            x = keras.layers.Dense(64, activation="relu")(x)
+            model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+            model.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy", metrics=["accuracy"])
+            return model
+    """},
+    "minus-one-to-one-with-weight-decay": {"build_convnet": """
+        def build_convnet(input_shape):
+            l2 = keras.regularizers.L2(1e-4)
+            layers = [keras.Input(input_shape), keras.layers.Rescaling(1 / 127.5, offset=-1)]
+            for filters in (16, 32, 64):
+                layers += [keras.layers.Conv2D(filters, (3, 3), activation="relu", kernel_regularizer=l2),
+                           keras.layers.MaxPooling2D((2, 2))]
+            layers += [keras.layers.Flatten(), keras.layers.Dense(256, activation="relu", kernel_regularizer=l2),
+                       keras.layers.Dense(1, activation="sigmoid")]
+            model = keras.Sequential(layers)
+            model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+            return model
+    """},
+}
+
+WRONG = {
+    "softmax-on-one-unit": ({"build_convnet": PRACTICUM.replace('Dense(1, activation="sigmoid")', 'Dense(1, activation="softmax")')},
+                            ["test_build_convnet", "test_build_convnet_learns"]),
+    "mean-squared-error": ({"build_convnet": PRACTICUM.replace("loss=keras.losses.BinaryCrossentropy()", 'loss="mse"')},
+                           ["test_build_convnet_loss"]),
+    "label-smoothing": ({"build_convnet": PRACTICUM.replace("keras.losses.BinaryCrossentropy()",
+                                                           "keras.losses.BinaryCrossentropy(label_smoothing=0.1)")},
+                        ["test_build_convnet_loss"]),
+    "no-rescaling": ({"build_convnet": PRACTICUM.replace(", keras.layers.Rescaling(1.0 / 255)", "")},
+                     ["test_build_convnet_rescaling", "test_build_convnet_learns"]),
+    "learning-rate-0.1": ({"build_convnet": PRACTICUM.replace("learning_rate=0.001", "learning_rate=0.1")},
+                          ["test_build_convnet_learns"]),
+    "not-compiled": ({"build_convnet": PRACTICUM.replace("model.compile(", "dict(")},
+                     ["test_build_convnet_loss", "test_build_convnet_learns"]),
+}
