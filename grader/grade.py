@@ -17,6 +17,7 @@ import os
 import secrets
 import shutil
 import sys
+import tempfile
 import time
 import uuid
 import warnings
@@ -47,6 +48,8 @@ MAX_PROCESSES = 512
 #: The largest file a kernel may write.
 MAX_FILE_BYTES = 2 * 2**30
 SANDBOX_MODES = ("auto", "require", "off")
+#: Where each kernel's ipc sockets go: a short path.
+SOCKETS = "/tmp" if os.path.isdir("/tmp") else None
 #: The largest notebook file that is graded.
 MAX_NOTEBOOK_BYTES = 50 * 2**20
 
@@ -196,7 +199,8 @@ def _grade_submission(submission: Submission, assignment: Assignment, course: Pa
         failure = ""
     else:
         # each submission's kernel works in a workspace of its own: its models, metrics and files stay there
-        kernel.workspace, kernel.runtime = scratch / "workspace", scratch / "runtime"
+        # the ipc sockets' paths must stay under the 107 bytes a Unix socket's name may have
+        kernel.workspace, kernel.runtime = scratch / "workspace", Path(tempfile.mkdtemp(prefix="practicum-", dir=SOCKETS))
         for extra in submission.extra_files:
             shutil.copy2(extra, kernel.workspace / extra.name)
         group = Group(kernel.group)
@@ -209,6 +213,7 @@ def _grade_submission(submission: Submission, assignment: Assignment, course: Pa
         finally:
             peak = group.peak_memory() if kernel.group else None
             group.close()  # whatever the kernel left running ends here
+            shutil.rmtree(kernel.runtime, ignore_errors=True)
     autograded = not failure and len(unreadable) < len(submission.notebooks)
     if autograded:
         rows = [GradeRow.from_json(row) for row in json.loads((scratch / "rows.json").read_text())]
@@ -235,7 +240,6 @@ def _prepare_scratch(submission: Submission, course: Path, scratch: Path) -> dic
     submitted = scratch / "submitted" / submission.learner / submission.assignment
     submitted.mkdir(parents=True)
     (scratch / "workspace").mkdir()
-    (scratch / "runtime").mkdir()
     shutil.copytree(course / "source" / submission.assignment, scratch / "source" / submission.assignment)
     gradebook.copy_gradebook(course, scratch)
     for extra in submission.extra_files:

@@ -8,9 +8,11 @@ of their own. The grader's API is reached through ``_grade``, ``_kind`` and ``_r
 """
 
 import hashlib
+import html
 import inspect
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -291,11 +293,14 @@ def test_no_submission_reaches_the_network(batch):
 
 
 def test_no_hidden_test_reaches_a_learner(batch):
+    """No line of a hidden test on any feedback page or in grades.csv. (The marker "BEGIN HIDDEN
+    TESTS" may appear: the reading attacks' own code, shown on their page, searches for it.)"""
     hidden = corpus.hidden_test_lines(CONV) + (corpus.hidden_test_lines(PIXELS) if PIXELS in {c.assignment for c in CASES} else [])
-    pages = {path.name: path.read_text(encoding="utf-8") for path in (batch.ctx.out / "feedback").glob("*")}
+    pages = {path.name: html.unescape(re.sub(r"<[^>]+>", "", path.read_text(encoding="utf-8")))  # the text a reader sees
+             for path in (batch.ctx.out / "feedback").glob("*")}
     pages["grades.csv"] = (batch.ctx.out / "grades.csv").read_text(encoding="utf-8")
-    leaks = {name: line for name, text in pages.items() for line in ["BEGIN HIDDEN TESTS", *hidden] if line in text}
-    assert leaks == {}
+    leaks = {name: line for name, text in pages.items() for line in hidden if line in text}
+    assert hidden and leaks == {}
 
 
 @pytest.mark.parametrize("learner", ["read_scratch_course", "read_gradebook"])
