@@ -76,13 +76,11 @@ class Outcome:
     seconds: float | None = None
 
 
-def _outcome(rows) -> Outcome:
+def _outcome(rows, seconds: float | None = None) -> Outcome:
     kinds = {_kind(row) for row in rows}
     kind = "error" if "error" in kinds else "manual" if "manual" in kinds else "ok"
-    seconds = [getattr(row, "seconds", None) for row in rows]
     return Outcome(sum(row.points for row in rows), sum(row.max_points for row in rows), kind,
-                   " | ".join(dict.fromkeys(_reason(row) for row in rows if _kind(row) == kind)),
-                   max(seconds) if all(s is not None for s in seconds) and seconds else None)
+                   " | ".join(dict.fromkeys(_reason(row) for row in rows if _kind(row) == kind)), seconds)
 
 
 class Listener:
@@ -197,7 +195,8 @@ def batch(tmp_path_factory, request):
     by_learner = {}
     for row in report.rows:
         by_learner.setdefault(row.learner, []).append(row)
-    result.outcomes = {learner: _outcome(rows) for learner, rows in by_learner.items()}
+    timed = getattr(report, "seconds", {})  # (learner, assignment) → the submission's wall-clock seconds
+    result.outcomes = {learner: _outcome(rows, timed.get((learner, rows[0].assignment))) for learner, rows in by_learner.items()}
     _write_summary(result, cases)
     return result
 
