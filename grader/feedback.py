@@ -19,7 +19,7 @@ from nbconvert import HTMLExporter
 from nbformat.v4 import new_markdown_cell, new_notebook
 from nbgrader import utils
 
-from grader import gradebook
+from grader.build import release
 from grader.holdout import holdout_tests
 from grader.results import GradeRow, Status, redact
 from practicum import paths
@@ -113,12 +113,19 @@ def _summary(learner: str, rows: list[GradeRow], references: dict[str, str]) -> 
                          f"photos (graded in FAST mode){'; ' + html.escape(reference) if reference else ''}.")
     to_reread = [row for row in rows if row.points < row.max_points and row.status is not Status.MANUAL]
     if to_reread:
-        lines.append("\n**What to do next:** reread the section of the exercise named below for each test you lost "
-                     "points on, fix your answer, run `practicum check` on your notebook and hand it in again.")
+        lines.append("\n**What to do next:** for each test you lost points on, reread the exercise's section just above "
+                     "its outcome below, fix your answer, run `practicum check` on your notebook and hand it in again.")
     reasons = sorted({row.reason for row in rows if row.status is Status.MANUAL})
     if reasons:
         lines.append("\n**Your instructor will look at:** " + "; ".join(html.escape(reason) for reason in reasons))
     return new_markdown_cell("\n".join(lines))
+
+
+def hidden_lines(source_nb) -> str:
+    """The lines of the instructor's test cells that the released exercise does not show."""
+    shown = {line.strip() for cell in release(source_nb).cells for line in cell.source.splitlines()}
+    return "\n".join(line for cell in source_nb.cells if cell.cell_type == "code" and utils.is_grade(cell)
+                     and not utils.is_solution(cell) for line in cell.source.splitlines() if line.strip() and line.strip() not in shown)
 
 
 def render(learner: str, rows: list[GradeRow], course: Path, references: dict[str, str] | None = None) -> str:
@@ -132,7 +139,7 @@ def render(learner: str, rows: list[GradeRow], course: Path, references: dict[st
         for path in sorted((course / "autograded" / learner / assignment).glob("*.ipynb")):
             try:
                 graded = read_notebook(path)
-                secret = "\n".join(gradebook.locked_sources(gradebook.db_url(course), path.stem, assignment).values())
+                secret = hidden_lines(read_notebook(course / "source" / assignment / path.name))
             except (NotebookError, OSError, ValueError, AttributeError):
                 continue  # its rows say why it was not graded
             nb.cells.append(new_markdown_cell(f"---\n# {html.escape(assignment)}: your notebook as graded"))

@@ -202,3 +202,14 @@ def test_an_instructor_finds_the_graded_learners_in_formgrader(lab, page):
     expect(rows.filter(has_text="ada")).to_contain_text(f"{points:g} / {points:g}")
     expect(rows.filter(has_text="bob")).to_contain_text(f"0 / {points:g}")
     page.screenshot(path=SHOTS / "5-formgrader.png")
+
+
+def test_a_learner_reads_their_feedback_page(graded_course, page):
+    """The page `practicum grade` writes for bob (who answered nothing): a summary on top, his own
+    notebook below with each test replaced by its outcome, and no test code."""
+    page.goto((graded_course.parent / "feedback" / "bob.html").as_uri())
+    expect(page.locator("body")).to_contain_text("Feedback for bob")
+    expect(page.locator("body")).to_contain_text("What to do next")
+    expect(page.locator("body")).to_contain_text("not implemented yet")
+    assert "BEGIN HIDDEN TESTS" not in page.content() and "with check(" not in page.inner_text("body")
+    page.screenshot(path=SHOTS / "6-feedback.png", full_page=True)
