@@ -8,7 +8,6 @@ shown, only the grader's outcome for them. Nothing a learner wrote can run on th
 markdown cells is cleaned with bleach, and outputs keep only text and pictures (``SAFE_OUTPUTS``).
 """
 
-import csv
 import html
 from collections import defaultdict
 from pathlib import Path
@@ -22,7 +21,7 @@ from nbgrader import utils
 from grader.build import release
 from grader.holdout import holdout_tests
 from grader.results import GradeRow, Status, redact
-from practicum import paths
+from practicum.progress import benchmark_record
 from practicum.tidy import NotebookError, read_notebook
 
 
@@ -148,18 +147,18 @@ def render(learner: str, rows: list[GradeRow], course: Path, references: dict[st
     return body
 
 
-def course_references(course: Path, results: Path = paths.ROOT / "benchmarks" / "results.csv") -> dict[str, str]:
-    """assignment → "the course's model: 0.868 on the same photos (stage metric, full budget)", for the
+def course_references(course: Path) -> dict[str, str]:
+    """assignment → "the course's reference model scored 0.868 on the same photos ...", for the
     assignments whose holdout test names a reference row of the benchmark results."""
-    if not results.exists():
-        return {}
-    with open(results, newline="", encoding="utf-8") as stream:
-        latest = {(row["stage"], row["metric"]): row["value"] for row in csv.DictReader(stream)}
+    record = benchmark_record()
+    latest = record.latest()
     references = {}
     for notebook in sorted((course / "source").glob("*/*.ipynb")):
         for test in holdout_tests(read_notebook(notebook)).values():
             stage, _, metric = test.reference.partition(",")
-            if (stage, metric) in latest:
-                references[notebook.parent.name] = (f"the course's reference model scored {float(latest[stage, metric]):.3f} "
+            name, method = record.split_metric(metric) if metric else ("", "")
+            value = latest.get((stage, method), {}).get("metrics", {}).get(name)
+            if value is not None:
+                references[notebook.parent.name] = (f"the course's reference model scored {value:.3f} "
                                                     f"on the same photos at full budget ({stage} {metric})")
     return references

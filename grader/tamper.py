@@ -93,10 +93,9 @@ def findings_in(source: str, protected: set[str], modules: set[str], imported: d
     found, module_scope = [], _module_scope_names(tree)
     modules = modules | {(alias.asname or alias.name).split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
                          for alias in node.names}
-    harmless_calls = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call) and _is_harmless_magic(node)}
     harmless = {id(n) for node in ast.walk(tree) if isinstance(node, ast.Call) and _is_harmless_magic(node) for n in ast.walk(node.func)}
     for node in ast.walk(tree):
-        if id(node) in harmless or id(node) in harmless_calls:
+        if id(node) in harmless:
             continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:

@@ -91,7 +91,7 @@ def progress_of(notebook: Path, saved: bool = False, timeout: float = 600) -> Pr
     return Progress(notebook, "passed" if results and all(r.passed for r in results) else "failed", results)
 
 
-def _benchmark_record():
+def benchmark_record():
     """``benchmarks/record.py``, the one reader of ``results.csv`` (loaded by path: it is no package of
     the installed course)."""
     spec = importlib.util.spec_from_file_location("practicum_benchmark_record", paths.ROOT / "benchmarks" / "record.py")
@@ -103,7 +103,7 @@ def _benchmark_record():
 def course_accuracies() -> dict[str, float]:
     """The best validation accuracy each stage reached in the course's benchmarks (latest rows)."""
     best: dict[str, float] = {}
-    for (stage, _method), entry in _benchmark_record().latest().items():
+    for (stage, _method), entry in benchmark_record().latest().items():
         if "val_acc" in entry["metrics"]:
             best[stage] = max(best.get(stage, 0.0), entry["metrics"]["val_acc"])
     return best
