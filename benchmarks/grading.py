@@ -1,83 +1,184 @@
-"""Grade the same class with stock ``nbgrader autograde`` and with ``practicum grade``, and record
-what the grader's safety costs or saves.
+"""Grade one class of lesson 4 three ways, and record what ``practicum grade`` costs and saves.
 
-    python benchmarks/grading.py                  # lesson 1, 4 learners
-    python benchmarks/grading.py --learners 8 --assignment 02_engineered_features
+    python benchmarks/grading.py                  # 30 submissions of exercise 4
+    python benchmarks/grading.py --assignment 01_raw_pixels --learners 10 --no-record
 
-Every learner hands in the solution notebook (so both graders execute the same code). Stock nbgrader
-gets a course folder of its own (``source/``, ``generate_assignment``, ``submitted/``) with its
-per-cell timeout raised so that it can finish at all; ``practicum grade`` gets the same notebooks as
-``<learner>_<assignment>.ipynb``, once with ``--jobs 1`` and once with ``--jobs 2``. Rows (stage
-``grading``): ``speedup_vs_nbgrader[jobs1|jobs2]`` (stock seconds ÷ ours) and
-``overhead_s[per_submission]`` (ours with one job minus stock, per learner), each with our seconds.
+The class (``a_class``): the released exercise answered with the answer sets of
+``tests/answers/exNN.py``, in turn: each right answer (full marks), each wrong one (loses exactly its
+parts), and hostile ones from the adversarial corpus (they fake passes: stock nbgrader believes
+them, ``practicum grade`` flags them). It is graded by
+
+1. stock ``nbgrader autograde``, serially (its per-cell timeout raised so that training can finish);
+2. ``practicum grade --jobs 2``: two local worker processes;
+3. ``practicum grade --scheduler`` on a ``LocalCluster`` of two single-threaded Dask workers on 127.0.0.1.
+
+Every kernel gets the same FAST environment. Stock nbgrader runs as its command; ``practicum grade``
+runs as its command does (``grade``, then grades.csv and the feedback pages), in this process, so
+that its report's timings can be read. Rows (stage ``grading``):
+
+- ``wall_s[RUN:exNN]`` (RUN: ``nbgrader_serial``, ``jobs2``, ``dask2``), and
+  ``speedup_vs_nbgrader[RUN:exNN]``: stock wall time ÷ ours;
+- ``overhead_s[...]``: the seconds per submission that a grading slot spends on anything but the
+  notebook's own cells: wall time × slots ÷ submissions − the mean time the cells ran (from
+  nbclient's timestamps in the autograded notebooks). Start-up, the last submissions' idle slot and
+  the feedback pages count;
+- ``worker_overhead_s[...]``: the mean of a worker's seconds on one submission minus its cells'
+  (the sandbox, nbgrader's steps, the gradebook, the kernel if it was not ready);
+- ``same_scores[...]``: the share of non-hostile submissions whose every cell got the same points
+  as from stock nbgrader.
 """
 
 import argparse
+import importlib
+import itertools
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "adversarial")]
 
 from benchmarks import record  # noqa: E402
+from grader.execution import QUIET_FAST_ENV  # noqa: E402
 from practicum import paths  # noqa: E402
+
+SLOTS = 2
+
+
+def a_class(assignment: str, count: int) -> dict[str, tuple[str, str]]:
+    """learner → (kind, notebook JSON): the released exercise answered right, wrong and hostilely, in turn."""
+    import textwrap
+
+    import corpus
+    from practicum.tidy import dumps
+
+    answers = importlib.import_module(f"answers.ex{assignment[:2]}")
+    right = [("right", code) for code in answers.RIGHT.values()]
+    wrong = [("wrong", code) for code, _ in answers.WRONG.values()]
+    first = next(cell.metadata.nbgrader["grade_id"] for cell in corpus.blank(assignment).cells if corpus.grade_id(cell)
+                 and cell.metadata.nbgrader.get("solution"))
+    stub = next(cell.source for cell in corpus.blank(assignment).cells if corpus.grade_id(cell) == first)
+    hostile = [("hostile", {first: stub + "\n" + attack}) for attack in
+               (corpus._SUPPRESS_CHECK, corpus._FAKE_SYS_MODULES, corpus._PATCH_BUILTINS)]
+    pattern = itertools.cycle([0, 1, 0, 1, 2])  # 2 right : 2 wrong : 1 hostile
+    cycles = [itertools.cycle(kind) for kind in (right, wrong, hostile)]
+    learners = {}
+    for index in range(count):
+        kind, code = next(cycles[next(pattern)])
+        nb = corpus.blank(assignment, **{cell: textwrap.dedent(source).strip() + "\n" for cell, source in code.items()})
+        learners[f"learner{index:02d}"] = (kind, dumps(nb))
+    return learners
+
+
+def kernel_env() -> dict[str, str]:
+    env = {**os.environ, **QUIET_FAST_ENV}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"  # nbgrader runs alembic
+    env.pop("PRACTICUM_HOLDOUT_DIR", None)  # exercise 4 has no holdout test
+    return env
 
 
 def timed(command: list[str], cwd: Path) -> float:
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run(command, cwd=cwd, env=kernel_env(), capture_output=True, text=True)
+    if done.returncode not in (0, 1):  # practicum grade exits 1 when a submission could not be placed
+        raise SystemExit(f"{' '.join(command[:3])} failed:\n{done.stderr[-2000:]}")
     return time.perf_counter() - start
 
 
-def stock_nbgrader(work: Path, solution: Path, assignment: str, learners: list[str]) -> float:
+def stock_nbgrader(work: Path, assignment: str, learners: dict) -> tuple[float, dict]:
     course = work / "stock"
     (course / "source" / assignment).mkdir(parents=True)
-    shutil.copy(solution, course / "source" / assignment / solution.name)
-    (course / "nbgrader_config.py").write_text(
-        "c = get_config()\nc.CourseDirectory.root = %r\nc.Execute.timeout = 600\n" % str(course))
-    subprocess.run(["nbgrader", "generate_assignment", assignment, "--force"], cwd=course, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for learner in learners:
-        target = course / "submitted" / learner / assignment
-        target.mkdir(parents=True)
-        shutil.copy(solution, target / solution.name)
-    return timed(["nbgrader", "autograde", assignment, "--force"], course)
+    shutil.copy(paths.SOLUTIONS / f"{assignment}.ipynb", course / "source" / assignment)
+    (course / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.root = %r\nc.Execute.timeout = 600\n" % str(course))
+    subprocess.run(["nbgrader", "generate_assignment", assignment, "--force"], cwd=course, env=kernel_env(), check=True, capture_output=True)
+    for learner, (_, text) in learners.items():
+        (course / "submitted" / learner / assignment).mkdir(parents=True)
+        (course / "submitted" / learner / assignment / f"{assignment}.ipynb").write_text(text)
+    seconds = timed(["nbgrader", "autograde", assignment, "--force"], course)
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        points = {(s.student.id, g.name): float(g.score) for s in gb.assignment_submissions(assignment) for nb in s.notebooks
+                  for g in nb.grades}
+    return seconds, {"points": points, "cells": cell_seconds(course / "autograded")}
 
 
-def practicum_grade(work: Path, solution: Path, assignment: str, learners: list[str], jobs: int) -> float:
-    inbox = work / f"inbox{jobs}"
+def practicum_grade(work: Path, assignment: str, learners: dict, name: str, **options) -> tuple[float, dict]:
+    """``practicum grade`` as its command runs it (grade, grades.csv, feedback pages), in this process
+    so that the report's per-submission timings can be read."""
+    from grader.grade import grade
+    from grader.reports import write_csv, write_feedback
+
+    inbox, out = work / f"inbox-{name}", work / f"out-{name}"
     inbox.mkdir()
-    for learner in learners:
-        shutil.copy(solution, inbox / f"{learner}_{assignment}.ipynb")
-    return timed(["practicum", "grade", str(inbox), "--out", str(work / f"out{jobs}"), "--jobs", str(jobs)], work)
+    for learner, (_, text) in learners.items():
+        (inbox / f"{learner}_{assignment}.ipynb").write_text(text)
+    start = time.perf_counter()
+    report = grade([inbox], out, source=paths.SOLUTIONS, progress=False, **options)
+    write_csv(report.rows, out / "grades.csv")
+    write_feedback(report.rows, out / "feedback", out / "course")
+    seconds = time.perf_counter() - start
+    worker = [report.seconds[key] - report.notebook_seconds[key] for key in report.seconds]
+    return seconds, {"points": {(row.learner, row.exercise): float(row.points) for row in report.rows},
+                     "cells": cell_seconds(out / "course" / "autograded"), "worker_overhead": sum(worker) / len(worker)}
 
 
-def a_class(argv, description: str) -> tuple[argparse.Namespace, Path, list[str]]:
-    """The benchmark's options, the solution every learner hands in, and the learners' names."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--assignment", default="01_raw_pixels")
-    parser.add_argument("--learners", type=int, default=4)
-    parser.add_argument("--no-record", action="store_true", help="print, do not append to results.csv")
-    args = parser.parse_args(argv)
-    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # nbgrader runs alembic
-    return args, paths.SOLUTIONS / f"{args.assignment}.ipynb", [f"learner{i:02d}" for i in range(args.learners)]
+def cell_seconds(autograded: Path) -> float:
+    """Seconds the notebooks' code cells ran, all together, from nbclient's timestamps."""
+    total = 0.0
+    for path in autograded.rglob("*.ipynb"):
+        for cell in json.loads(path.read_text())["cells"]:
+            timing = cell.get("metadata", {}).get("execution", {})
+            if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+                total += (datetime.fromisoformat(timing["shell.execute_reply"]) - datetime.fromisoformat(timing["iopub.execute_input"])).total_seconds()
+    return total
 
 
 def main(argv=None) -> None:
-    args, solution, learners = a_class(argv, __doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignment", default="04_convnet_from_scratch")
+    parser.add_argument("--learners", type=int, default=30)
+    parser.add_argument("--no-record", action="store_true", help="print, do not append to results.csv")
+    args = parser.parse_args(argv)
+    learners = a_class(args.assignment, args.learners)
+    fair = {learner for learner, (kind, _) in learners.items() if kind != "hostile"}
     with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as tmp:
         work = Path(tmp)
-        stock = stock_nbgrader(work, solution, args.assignment, learners)
-        ours = {jobs: practicum_grade(work, solution, args.assignment, learners, jobs) for jobs in (1, 2)}
+        runs = {"nbgrader_serial": (1,) + stock_nbgrader(work, args.assignment, learners)}
+        os.environ.update(kernel_env())  # the same environment for our workers' kernels
+        runs["jobs2"] = (SLOTS,) + practicum_grade(work, args.assignment, learners, "jobs2", jobs=SLOTS)
+        from distributed import LocalCluster
+
+        with LocalCluster(n_workers=SLOTS, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, env=kernel_env()) as cluster:
+            runs["dask2"] = (SLOTS,) + practicum_grade(work, args.assignment, learners, "dask2", scheduler=cluster.scheduler_address)
     command = record.current_command()
-    rows = [("grading", f"speedup_vs_nbgrader[jobs{jobs}]", round(stock / seconds, 3), round(seconds, 1), command)
-            for jobs, seconds in ours.items()]
-    rows.append(("grading", "overhead_s[per_submission]", round((ours[1] - stock) / len(learners), 2), round(ours[1], 1), command))
-    print(f"stock nbgrader autograde: {stock:.1f} s for {len(learners)} learners of {args.assignment}")
+    stock_seconds, stock = runs["nbgrader_serial"][1:]
+    rows = []
+    for run, (slots, seconds, result) in runs.items():
+        name = f"{run}:ex{args.assignment[:2]}"
+        overhead = seconds * slots / len(learners) - result["cells"] / len(learners)
+        rows += [("grading", f"wall_s[{name}]", round(seconds, 1), round(seconds, 1), command),
+                 ("grading", f"overhead_s[{name}]", round(overhead, 2), round(seconds, 1), command)]
+        print(f"{name}: {seconds:.1f} s for {len(learners)} submissions; cells ran {result['cells'] / len(learners):.1f} s "
+              f"per submission; overhead {overhead:.2f} s per submission and slot")
+        if run != "nbgrader_serial":
+            differ = {key: (value, result["points"].get(key)) for key, value in stock["points"].items()
+                      if key[0] in fair and result["points"].get(key) != value}
+            agree = fair - {learner for learner, _ in differ}
+            rows += [("grading", f"speedup_vs_nbgrader[{name}]", round(stock_seconds / seconds, 3), round(seconds, 1), command),
+                     ("grading", f"same_scores[{name}]", round(len(agree) / len(fair), 3), round(seconds, 1), command),
+                     ("grading", f"worker_overhead_s[{name}]", round(result["worker_overhead"], 2), round(seconds, 1), command)]
+            print(f"  in the worker, {result['worker_overhead']:.2f} s per submission besides its cells; "
+                  f"points unlike stock's (stock, ours): {dict(list(differ.items())[:4])}")
+            hostile = {learner: sum(v for k, v in result["points"].items() if k[0] == learner) for learner in learners if learner not in fair}
+            print(f"  same points as stock on {len(agree)}/{len(fair)} non-hostile submissions; hostile got {hostile} "
+                  f"(stock: { {l: sum(v for k, v in stock['points'].items() if k[0] == l) for l in hostile} })")
     record.publish(rows, dry_run=args.no_record)
 
 

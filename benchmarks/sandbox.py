@@ -11,6 +11,7 @@ and ``peak_memory_gb[<assignment>]`` (the largest peak of one submission's kerne
 started, from its cgroup; only where cgroups are writable).
 """
 
+import argparse
 import shutil
 import sys
 import tempfile
@@ -20,7 +21,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import record  # noqa: E402
-from benchmarks.grading import a_class  # noqa: E402
 from grader.grade import grade  # noqa: E402
 from practicum import paths  # noqa: E402
 
@@ -40,7 +40,12 @@ def graded(work: Path, solution: Path, assignment: str, learners: list[str], san
 
 
 def main(argv=None) -> None:
-    args, solution, learners = a_class(argv, __doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignment", default="01_raw_pixels")
+    parser.add_argument("--learners", type=int, default=4)
+    parser.add_argument("--no-record", action="store_true", help="print, do not append to results.csv")
+    args = parser.parse_args(argv)
+    solution, learners = paths.SOLUTIONS / f"{args.assignment}.ipynb", [f"learner{i:02d}" for i in range(args.learners)]
     with tempfile.TemporaryDirectory(prefix="sandbox-benchmark-") as tmp:
         inside, report = graded(Path(tmp), solution, args.assignment, learners, "require")
         outside, _ = graded(Path(tmp), solution, args.assignment, learners, "off")

@@ -28,7 +28,9 @@ def register(subparsers) -> None:
     grade.add_argument("submissions", nargs="+", type=Path, help="notebooks, folders of notebooks, nbgrader submitted/ trees or zips")
     grade.add_argument("--out", type=Path, required=True, help="where grades.csv, feedback/ and the nbgrader course go")
     grade.add_argument("--source", type=Path, default=paths.SOLUTIONS, help="solutions/ or an nbgrader source/ folder (default: %(default)s)")
-    grade.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default: %(default)s)")
+    grade.add_argument("--jobs", type=int, help="submissions graded at once on this machine (default: one per core)")
+    grade.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="grade on the Dask cluster whose scheduler is there "
+                       "instead of on this machine (see docs/grading.md)")
     grade.add_argument("--timeout", type=float, default=600, help="seconds for each submission's notebooks (default: %(default)s)")
     grade.add_argument("--holdout", type=Path, help="the instructor's photos (cats/, dogs/) for model-quality tests "
                        "(default: $PRACTICUM_HOLDOUT_DIR)")
@@ -73,7 +75,7 @@ def run_grade(args: argparse.Namespace) -> int:
 
     _check_grade_inputs(args)
     report = grade(args.submissions, args.out, source=args.source, jobs=args.jobs, timeout=args.timeout, holdout=args.holdout,
-                   memory_gb=args.memory, sandbox=args.sandbox)
+                   memory_gb=args.memory, sandbox=args.sandbox, scheduler=args.scheduler)
     if report.note:
         print(f"warning: {report.note}", file=sys.stderr)
     write_csv(report.rows, args.out / "grades.csv")

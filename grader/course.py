@@ -12,6 +12,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.results import GradeRow, Status
+
 
 @dataclass(frozen=True)
 class Assignment:
@@ -83,3 +85,11 @@ def grade_cells(assignment: Assignment, source_root: Path) -> list[GradeCell]:
 def exercise_name(assignment: Assignment, notebook: str, grade_id: str) -> str:
     """The grade id, prefixed by its notebook when the assignment has several."""
     return grade_id if len(assignment.notebooks) == 1 else f"{notebook}/{grade_id}"
+
+
+def error_rows(learner: str, assignment: Assignment, source_root: Path, unreadable: dict[str, str], failure: str) -> list[GradeRow]:
+    """Zero points for every graded cell, with the notebook's own problem or the grader's failure."""
+    return [GradeRow(learner, assignment.id, exercise_name(assignment, cell.notebook, cell.grade_id), points=0,
+                     max_points=cell.max_points, status=Status.ERROR,
+                     reason=unreadable.get(cell.notebook) or failure or "notebook not submitted")
+            for cell in grade_cells(assignment, source_root)]

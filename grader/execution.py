@@ -16,7 +16,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Float, Integer, List
+from traitlets import Any, Float, Integer, List
 
 from practicum.runner import QUIET_KERNEL_ARGUMENTS
 
@@ -56,6 +56,7 @@ class BudgetedExecute(Execute):
     budget = Float(600.0, help="Seconds the whole notebook may run.").tag(config=True)
     max_output_bytes = Integer(2_000_000, help="Output a cell keeps; the rest is dropped with a note.").tag(config=True)
     extra_arguments = List(QUIET_KERNEL_ARGUMENTS).tag(config=True)  # see practicum.runner
+    started_kernel = Any(None, help="A grader.kernels.Kernel started ahead for this notebook, or None to start one").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._output_bytes = {}  # cell index → bytes of output kept so far
@@ -64,7 +65,14 @@ class BudgetedExecute(Execute):
         self.error_on_timeout = {"ename": TIMED_OUT, "evalue": f"the notebook used up its {self.budget:g} s budget in this cell",
                                  "traceback": [f"{TIMED_OUT}: the notebook used up its {self.budget:g} s budget in this cell"]}
         self.timeout_func = self._seconds_left
-        return super().preprocess(nb, resources, km)
+        if km is not None or self.started_kernel is None:
+            return super().preprocess(nb, resources, km)
+        try:  # its owner shuts the kernel down; the client's channels end here
+            return super().preprocess(nb, resources, self.started_kernel.manager)
+        finally:
+            if self.kc is not None:
+                self.kc.stop_channels()
+                self.kc = None
 
     def _seconds_left(self, cell) -> int:
         if self._deadline is None:

@@ -1,9 +1,10 @@
 """Every read and write of nbgrader's gradebook the grader does, in one place.
 
 ``grade`` keeps one course directory with one gradebook under ``--out`` (``course/``): the instructor's
-``nbgrader formgrader`` and ``nbgrader export`` work on it. Each submission is autograded by stock
-nbgrader in a scratch course of its own, on a copy of that gradebook, so that parallel workers never
-write to one SQLite file at once; its scores are then merged into the course's gradebook here.
+``nbgrader formgrader`` and ``nbgrader export`` work on it, and only ``grade``'s own process writes it.
+Each worker autogrades with stock nbgrader in a course folder of its own, with a gradebook of its own
+in which each assignment is registered once (so that parallel workers never write to one SQLite file
+at once); the scores it returns are merged into the course's gradebook here.
 """
 
 import os
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import GenerateAssignment
 from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.exc import SAWarning
@@ -65,8 +66,13 @@ def register_assignment(course_root: Path, assignment_id: str) -> None:
     converter.start()
 
 
-def copy_gradebook(course_root: Path, scratch_root: Path) -> None:
-    shutil.copy2(Path(course_root) / "gradebook.db", Path(scratch_root) / "gradebook.db")
+def remove_submission(course_root: Path, learner: str, assignment_id: str) -> None:
+    """Forget a learner's submission (a worker's gradebook, once its scores have been read)."""
+    with quiet_sqlalchemy(), Gradebook(db_url(course_root)) as gb:
+        try:
+            gb.remove_submission(assignment_id, learner)
+        except MissingEntry:
+            pass
 
 
 def locked_sources(url: str, notebook: str, assignment_id: str) -> dict[str, str]:

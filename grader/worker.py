@@ -1,160 +1,189 @@
-"""Autograde one learner's submission of one assignment with stock nbgrader, in a scratch course.
+"""The grading of one submission, as a worker process runs it: ``grade_submission(job, holdout)``.
 
-``grade`` runs this module as a subprocess per submission (``python -m grader.worker``), so that a
-submission that loops, crashes its kernel or exhausts memory costs one row, never the batch. The
-scratch course holds ``source/<assignment>/``, a copy of the course's gradebook, the submission under
-``submitted/<learner>/<assignment>/`` and ``unreadable.json`` (notebook id → why it could not be
-read). The worker itself is the trusted side: it runs no learner code. The learner's kernel runs in
-the sandbox that ``--kernel`` describes (``grader.sandbox.KernelSettings``), which sees none of the
-scratch course. The worker writes ``rows.json``: one GradeRow per graded cell. nbgrader's own log
-goes to this process's stderr, which ``grade`` keeps in ``autograde.log`` next to it.
+A worker is long-lived: a process of ``grade``'s local pool or a Dask worker on another machine. It
+imports nbgrader and the course once, keeps one course folder per assignment (its source and a
+gradebook with the assignment registered, made once), and keeps the next submission's kernel
+started ahead (``grader.kernels``). Per submission it writes the learner's notebooks into that
+course folder, autogrades them in a fresh sandboxed kernel, reads the rows, the autograded
+notebooks and the scores, and clears the submission away again. It needs the course installed and
+its photos (``PRACTICUM_DATA_DIR`` or the course's download cache), never the instructor's files:
+the job brings the submission and the hidden tests, ``holdout`` the instructor's photos.
+
+Each thread has a workbench of its own, so a Dask worker with several threads grades several
+submissions at once, each with its own gradebook and kernel.
 """
 
-import argparse
-import json
-import logging
+import multiprocessing.util
 import os
 import resource
-import sys
+import shutil
+import tempfile
+import threading
+import time
+import warnings
+from datetime import datetime
 from pathlib import Path
 
-# jsonschema imports rfc3987_syntax whenever it is installed (jupyter-events pulls it in), and that
-# compiles a grammar for about 1.5 s: in a process per submission, a third of the grader's overhead.
-# nbformat's schema never uses the IRI formats it checks, so this worker goes without it.
-sys.modules.setdefault("rfc3987_syntax", None)
-
 import nbformat
-from nbgrader.api import MissingEntry
-from nbgrader.converters import Autograde
-from nbgrader.converters.base import NbGraderException
-from nbgrader.preprocessors import Execute, OverwriteCells
-from traitlets.config import Config
 
 from grader import gradebook
-from grader.build import nbgrader_config
-from grader.course import exercise_name, find_assignments
-from grader.execution import BudgetedExecute, QuietTestCells, broke_the_run
-from grader.guard import GuardTests, UnguardTests
-from grader.holdout import SCORE_KEY, ScoreHoldout
-from grader.restore import BY_ID, MATCH_KEY, RESTORED, RestoreCells
-from grader.results import GradeRow, Status, failure_message
-from grader.sandbox import KernelSettings, SandboxedKernelManager
-from grader.tamper import FlagTampering
-from practicum.tidy import read_notebook
+from grader.autograde import autograde, rows_for, scores_of
+from grader.build import release
+from grader.course import error_rows, find_assignments
+from grader.execution import QUIET_FAST_ENV
+from grader.jobs import AssignmentSource, GradingSettings, PhotoArchive, SubmissionJob, SubmissionResult
+from grader.kernels import KernelSlot, Watchdog
+from grader.restore import prepared
+from practicum import paths
+from practicum.tidy import NotebookError, read_notebook
 
-
-#: The least memory the worker itself may allocate (nbgrader, the notebook, the kernel's messages).
+#: The least memory a local worker process may allocate (nbgrader, the notebook, the kernel's messages).
 WORKER_MEMORY = 4 * 2**30
+#: The variables that say how many threads numerical libraries start.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
 
 
-def autograde_config(course_root: Path, budget: float, kernel: KernelSettings) -> Config:
-    """nbgrader's Autograde pipelines, extended: RestoreCells before OverwriteCells; then the
-    learner's cells scanned for tampering, test cells guarded, the notebook run in the sandbox under
-    one budget, model-quality tests scored outside it, test cells' stderr dropped."""
-    config = nbgrader_config()
-    source = str(Path(course_root).resolve() / "source")
-    sanitize = list(Autograde.class_traits()["sanitize_preprocessors"].default())
-    sanitize.insert(sanitize.index(OverwriteCells), RestoreCells)
-    autograde = list(Autograde.class_traits()["autograde_preprocessors"].default())
-    autograde[autograde.index(Execute):autograde.index(Execute) + 1] = [FlagTampering, GuardTests, BudgetedExecute, UnguardTests,
-                                                                        ScoreHoldout, QuietTestCells]
-    config.Autograde.sanitize_preprocessors = sanitize
-    config.Autograde.autograde_preprocessors = autograde
-    for step in ("RestoreCells", "FlagTampering", "GuardTests", "ScoreHoldout"):
-        config[step].source_directory = source
-    config.BudgetedExecute.budget = budget
-    config.BudgetedExecute.kernel_manager_class = SandboxedKernelManager
-    config.BudgetedExecute.kernel_name = "python3"  # whatever kernel the submission's metadata asks for
-    kernel.configure(config)
-    config.ScoreHoldout.holdout = os.environ.get("PRACTICUM_HOLDOUT_DIR", "")
-    config.ScoreHoldout.require_holdout = True
-    return config
+def photo_folders() -> tuple[dict[str, str], list[Path]]:
+    """This machine's photos as the kernels see them: environment, and folders lent read-only (the
+    dataset, and the decoded arrays of its training and validation photos, never a holdout's)."""
+    from practicum import data
+    from practicum.registry import dataset_spec
+
+    root = paths.data_dir() or paths.cache_dir() / dataset_spec().folder
+    if not root.is_dir():  # the learner's code meets the missing photos and says so; grading never downloads
+        return {}, []
+    readable = [root] + [data.array_cache_folder(root / split) for split in data.SPLITS]
+    return {"PRACTICUM_DATA_DIR": str(root), "PRACTICUM_SHARED_CACHE_DIR": str(paths.cache_dir())}, readable
 
 
-def autograde(course_root: Path, learner: str, assignment_id: str, budget: float, kernel: KernelSettings) -> str:
-    """Run nbgrader's Autograde; return why it failed, or "" when it did not."""
-    config = autograde_config(course_root, budget, kernel)
-    coursedir = gradebook.course_directory(course_root, config)
-    coursedir.assignment_id, coursedir.student_id = assignment_id, learner
-    try:
-        with gradebook.quiet_sqlalchemy():
-            Autograde(coursedir=coursedir, config=config).start()
-    except NbGraderException as error:
-        return f"nbgrader could not grade it ({error or 'see autograde.log'})"
-    return ""
+def kernel_environment(threads: int) -> tuple[dict[str, str], list[Path]]:
+    """The environment a kernel starts from (``grader.sandbox`` keeps only an allowlist of it) and
+    the folders it may read."""
+    photo_env, readable = photo_folders()
+    env = {**os.environ, **QUIET_FAST_ENV, **photo_env, **{name: str(threads) for name in THREAD_VARIABLES},
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(paths.ROOT), os.environ.get("PYTHONPATH")]))}
+    env.pop("PRACTICUM_HOLDOUT_DIR", None)
+    return env, readable
 
 
-def rows_for(course_root: Path, learner: str, assignment_id: str, failure: str) -> list[GradeRow]:
-    """One row per graded cell of the assignment's source, in order, with nbgrader's score."""
-    course_root = Path(course_root)
-    assignment = find_assignments(course_root / "source")[assignment_id]
-    unreadable = json.loads((course_root / "unreadable.json").read_text())
-    try:
-        scores = gradebook.read_scores(course_root, learner, assignment_id)
-    except MissingEntry:  # Autograde stopped before it recorded the submission
-        scores = {}
-    rows = []
-    for notebook in assignment.notebooks:
-        graded_path = course_root / "autograded" / learner / assignment_id / f"{notebook}.ipynb"
-        graded = read_notebook(graded_path) if graded_path.exists() else nbformat.v4.new_notebook()
-        matched = graded.metadata.get(MATCH_KEY, {}).get("matched", {})
-        tampering = graded.metadata.get(MATCH_KEY, {}).get("tampering", [])
-        secrets = gradebook.locked_sources(gradebook.db_url(course_root), notebook, assignment_id)
-        submitted = {c.metadata.nbgrader["grade_id"]: c for c in graded.cells if "grade_id" in c.metadata.get("nbgrader", {})}
-        problem = unreadable.get(notebook) or ("" if graded_path.exists() else failure or "notebook not submitted")
-        missing_answer = ""
-        for cell in read_notebook(course_root / "source" / assignment_id / f"{notebook}.ipynb").cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if meta.get("solution"):  # the answer that the test cells after it test, up to the next answer
-                missing_answer = f"answer cell {meta['grade_id']} is missing from the submission" if matched.get(meta["grade_id"]) == RESTORED else ""
-            if not (meta.get("grade") or meta.get("task")):  # a task is graded by hand, but graded all the same
+class _Course:
+    """One assignment's course folder in a workbench: its source, and a gradebook that knows it."""
+
+    def __init__(self, root: Path, source: AssignmentSource):
+        self.root, self.id = root, source.id
+        source.write(root / "source" / source.id)
+        gradebook.register_assignment(root, source.id)
+        self.assignment = find_assignments(root / "source")[source.id]
+        self.released = {notebook: release(read_notebook(root / "source" / source.id / f"{notebook}.ipynb"))
+                         for notebook in source.notebooks}
+
+    def hand_in(self, job: SubmissionJob) -> dict[str, str]:
+        """Write the submission where nbgrader looks for it; return the notebooks that cannot be read."""
+        folder = self.root / "submitted" / job.learner / self.id
+        folder.mkdir(parents=True)
+        for name, contents in job.extra_files:
+            (folder / name).write_bytes(contents)
+        unreadable = dict(job.unreadable)
+        for notebook, contents in job.notebooks:
+            target = folder / f"{notebook}.ipynb"
+            target.write_bytes(contents)
+            try:
+                with warnings.catch_warnings():  # nbformat fills in missing cell ids; nothing to report
+                    warnings.simplefilter("ignore")
+                    nb = read_notebook(target)
+            except NotebookError as error:  # leave it out: nbgrader scores a missing notebook 0
+                target.unlink()
+                unreadable[notebook] = "not a notebook (not valid JSON)" if "JSON" in str(error) else "not a valid notebook"
                 continue
-            grade_id = meta["grade_id"]
-            points, status, reason, message = _outcome(submitted.get(grade_id), scores.get((notebook, grade_id)),
-                                                       problem or ("" if meta.get("solution") else missing_answer),
-                                                       secrets.get(grade_id, ""))
-            if tampering and status is Status.OK:
-                status, reason = Status.MANUAL, "its code reaches for the tests: " + "; ".join(tampering[:3])
-                reason += f" (+{len(tampering) - 3} more)" if len(tampering) > 3 else ""
-            how = matched.get(grade_id, BY_ID)
-            scored = submitted[grade_id].metadata.get(SCORE_KEY, {}) if grade_id in submitted else {}
-            rows.append(GradeRow(learner, assignment_id, exercise_name(assignment, notebook, grade_id), points,
-                                 float(meta.get("points", 0)), status, reason, message, matched="" if how == BY_ID else how,
-                                 holdout_accuracy=scored.get("holdout_accuracy")))
-    return rows
+            nbformat.write(prepared(nb, self.released[notebook]), target)
+        return unreadable
+
+    def autograded(self, learner: str) -> dict[str, bytes]:
+        folder = self.root / "autograded" / learner / self.id
+        return {path.stem: path.read_bytes() for path in sorted(folder.glob("*.ipynb"))} if folder.is_dir() else {}
+
+    def clear(self, learner: str) -> None:
+        for part in ("submitted", "autograded"):
+            shutil.rmtree(self.root / part / learner, ignore_errors=True)
+        gradebook.remove_submission(self.root, learner, self.id)
 
 
-def _outcome(cell, score: gradebook.Score | None, problem: str, secret: str) -> tuple[float, Status, str, str]:
-    """(points, status, reason, message) of one graded cell, from nbgrader's score and the cell's outputs."""
-    message = failure_message(cell, secret) if cell is not None and cell.cell_type == "code" else ""
-    if problem:
-        return 0, Status.ERROR, problem, message
-    if cell is not None and broke_the_run(cell):
-        return 0, Status.ERROR, message, message
-    points = (score.auto_score or 0) if score is not None else 0
-    if score is not None and score.needs_manual_grade:
-        return points, Status.MANUAL, "graded by hand", message
-    return points, Status.OK, "", message
+class _Workbench:
+    """One thread's course folders, holdout photos and kernel started ahead, under a folder of its own."""
+
+    def __init__(self):
+        self.base = Path(tempfile.mkdtemp(prefix="practicum-worker-"))
+        self.courses: dict[str, _Course] = {}
+        self.kernels = KernelSlot(self.base)
+        multiprocessing.util.Finalize(self, self.close, exitpriority=10)  # also at the exit of a pool's process
+
+    def course(self, source: AssignmentSource) -> _Course:
+        if source.fingerprint not in self.courses:
+            self.courses[source.fingerprint] = _Course(self.base / f"course-{source.fingerprint[:16]}", source)
+        return self.courses[source.fingerprint]
+
+    def holdout(self, holdout: Path | PhotoArchive | None) -> Path | None:
+        return holdout.unpack(self.base) if isinstance(holdout, PhotoArchive) else holdout
+
+    def close(self) -> None:
+        self.kernels.close()
+        shutil.rmtree(self.base, ignore_errors=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("course_root", type=Path)
-    parser.add_argument("learner")
-    parser.add_argument("assignment")
-    parser.add_argument("--budget", type=float, default=600, help="seconds for each notebook")
-    parser.add_argument("--kernel", required=True, help="grader.sandbox.KernelSettings as JSON")
-    args = parser.parse_args(argv)
-    kernel = KernelSettings.from_json(args.kernel)
-    if kernel.limits.memory_bytes:  # a flood of output from the kernel is this process's MemoryError, not the machine's
-        cap = max(kernel.limits.memory_bytes, WORKER_MEMORY)
+_local = threading.local()
+
+
+def _workbench() -> _Workbench:
+    if getattr(_local, "bench", None) is None:
+        _local.bench = _Workbench()
+    return _local.bench
+
+
+def start_local_worker(settings: GradingSettings) -> None:
+    """A local pool's initializer: cap this process's memory and start its first kernel now."""
+    cap = max(settings.limits.memory_bytes, WORKER_MEMORY) if settings.limits.memory_bytes else 0
+    if cap:  # a flood of output from a kernel is this process's MemoryError, not the machine's
         resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
-    logging.basicConfig(level=logging.INFO, format="[%(levelname)s] %(message)s")
-    failure = autograde(args.course_root, args.learner, args.assignment, args.budget, kernel)
-    rows = rows_for(args.course_root, args.learner, args.assignment, failure)
-    (args.course_root / "rows.json").write_text(json.dumps([row.to_json() for row in rows], indent=1))
-    return 0
+    env, readable = kernel_environment(settings.kernel_threads)
+    bench = _workbench()
+    bench.kernels.prepare(settings.limits, settings.sandboxed, readable, env)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def grade_submission(job: SubmissionJob, holdout: Path | PhotoArchive | None) -> SubmissionResult:
+    """Autograde one submission in a fresh sandboxed kernel: rows, autograded notebooks and scores."""
+    start = time.perf_counter()
+    bench, settings = _workbench(), job.settings
+    course = bench.course(job.assignment)
+    env, readable = kernel_environment(settings.kernel_threads)
+    kernel = bench.kernels.take(settings.limits, settings.sandboxed, readable, env)
+    try:
+        for name, contents in job.extra_files:
+            (kernel.settings.workspace / name).write_bytes(contents)
+        unreadable = course.hand_in(job)
+        failure = stopped = log = ""
+        if len(unreadable) < len(job.notebooks):
+            with Watchdog(kernel, settings.hard_limit) as watchdog:
+                failure, log = autograde(course.root, job.learner, course.id, settings.timeout / len(job.notebooks), kernel,
+                                    bench.holdout(holdout))
+            stopped = watchdog.why
+        if stopped or len(unreadable) == len(job.notebooks):
+            rows, autograded, scores = error_rows(job.learner, course.assignment, course.root / "source", unreadable, stopped), {}, {}
+        else:
+            scores = scores_of(course.root, job.learner, course.id)
+            rows, autograded = rows_for(course.root, job.learner, course.id, failure, unreadable, scores), course.autograded(job.learner)
+    finally:
+        peak = kernel.close()
+        course.clear(job.learner)
+    return SubmissionResult(rows, autograded, list(scores.values()), peak, time.perf_counter() - start,
+                            sum(map(cell_seconds, autograded.values())), stopped or failure, log)
+
+
+def cell_seconds(notebook: bytes) -> float:
+    """Seconds the notebook's code cells ran, from the timestamps nbclient records in each cell."""
+    total = 0.0
+    for cell in nbformat.reads(notebook.decode(), as_version=4).cells:
+        timing = cell.get("metadata", {}).get("execution", {})
+        if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+            total += (datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
+                      - datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))).total_seconds()
+    return total

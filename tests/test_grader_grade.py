@@ -67,9 +67,11 @@ def test_correct_answers_score_full_marks_whatever_else_is_in_the_batch(graded):
         assert {(r.points, r.status) for r in _rows(graded, learner).values()} == {(2, Status.OK), (1, Status.OK)}, learner
 
 
-def test_each_submission_saves_into_a_build_folder_of_its_own(graded):
-    assert (graded["out"] / "work" / "01_arrays" / "noisy" / "workspace" / "build" / "saved_by.txt").read_text() == "noisy"
+def test_each_submission_saves_into_a_build_folder_of_its_own_that_goes_with_its_kernel(graded):
+    # noisy's answer writes build/saved_by.txt (and passes only if it could): into its kernel's workspace, removed after grading
+    assert _points(graded, "noisy") == 3
     assert not (paths.build_dir() / "saved_by.txt").exists()
+    assert not list(graded["out"].rglob("saved_by.txt"))
 
 
 def test_unanswered_exercises_score_zero_with_the_not_implemented_message(graded):

@@ -199,7 +199,7 @@ def test_a_feedback_page_shows_the_learners_work_but_no_test_source_and_nothing_
 
 
 def test_a_workspace_that_fills_the_disk_or_the_inodes_is_named(tmp_path):
-    from grader.supervise import workspace_overflow
+    from grader.kernels import workspace_overflow
 
     (tmp_path / "model.keras").write_bytes(b"x" * 50_000)
     assert workspace_overflow(tmp_path) == ""

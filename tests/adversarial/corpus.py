@@ -270,12 +270,14 @@ def gradebook():
     with sqlite3.connect(os.path.join(out, "course", "gradebook.db")) as db:
         db.execute("UPDATE grade SET manual_score = 99")
 def rows():
-    for path in glob.glob(os.path.join(out, "**", "rows.json"), recursive=True):
-        table = json.load(open(path))
+    for path in glob.glob(os.path.join(out, "graded", "**", "*.json"), recursive=True):
+        record = json.load(open(path))
+        table = json.loads(record["rows"])
         for row in table:
             if row.get("learner") == LEARNER:
                 row["points"], row["status"] = row["max_points"], "ok"
-        json.dump(table, open(path, "w"))
+        record["rows"] = json.dumps(table)
+        json.dump(record, open(path, "w"))
 for action in (full_marks_in_csv, smear_feedback, gradebook, rows):
     attempt(action)
 '''
@@ -554,7 +556,7 @@ def _cases() -> list[Case]:
     add(Case("leak_hidden_tests", CONV, "answers raise an error whose message is the calling test's source (linecache)", 0,
              "manual", ("linecache", "_getframe", "frame"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_LEAK_TEST_SOURCE)))))
     add(Case("detached_tamper", CONV, "starts a process in its own session that outlives grading, then rewrites grades.csv, "
-             f"{HONEST_CONV}'s feedback page, the gradebook and rows.json", 0, "manual", ("subprocess", "process", "Popen"),
+             f"{HONEST_CONV}'s feedback page, the gradebook and the stored rows", 0, "manual", ("subprocess", "process", "Popen"),
              make=lambda ctx: _text(blank(CONV, conv2d=_attack(_DETACH, SCRIPT=_attack(_TAMPER_LATER, OUT=ctx.out, LEARNER="detached_tamper",
                                                                                       VICTIM=HONEST_CONV, MARKER=ctx.marker),
                                                                MARKER=ctx.marker) + _unanswered("conv2d")))))
@@ -572,7 +574,7 @@ def _cases() -> list[Case]:
     add(Case("read_gradebook", CONV, "reads the course's gradebook and source/ under --out, and prints hidden tests", 0, "manual", ("exec",),
              make=stealing(lambda ctx: [ctx.out / "course"])))
     add(Case("read_other_learners", CONV, "reads other learners' submissions, scratch folders and autograded notebooks", 0,
-             "manual", ("exec",), make=stealing(lambda ctx: [ctx.inputs, ctx.out / "work", ctx.out / "course" / "autograded", ctx.out / "incoming"])))
+             "manual", ("exec",), make=stealing(lambda ctx: [ctx.inputs, ctx.out / "graded", ctx.out / "course" / "autograded", ctx.out / "incoming"])))
     add(Case("read_holdout", PIXELS, "memorises the holdout photos ($PRACTICUM_HOLDOUT_DIR, or the instructor's path) "
              "with a 1-nearest-neighbour model", 7, "ok",
              make=lambda ctx: _text(solved(PIXELS, train_pixel_classifier=_attack(_MEMORISE_HOLDOUT, HOLDOUT=ctx.holdout)))))

@@ -136,7 +136,7 @@ def _processes_with(marker: str) -> dict[int, str]:
 
 def _snapshot(out: Path) -> dict[str, str]:
     """sha256 of what graders and learners read after grading: grades.csv, feedback, gradebook, rows."""
-    files = [out / "grades.csv", out / "course" / "gradebook.db", *sorted((out / "feedback").glob("*")), *sorted(out.rglob("rows.json"))]
+    files = [out / "grades.csv", out / "course" / "gradebook.db", *sorted((out / "feedback").glob("*")), *sorted((out / "graded").rglob("*.json"))]
     return {str(path.relative_to(out)): hashlib.sha256(path.read_bytes()).hexdigest() for path in files if path.is_file()}
 
 
