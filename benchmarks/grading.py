@@ -24,6 +24,8 @@ that its report's timings can be read. Rows (stage ``grading``):
   the feedback pages count;
 - ``worker_overhead_s[...]``: the mean of a worker's seconds on one submission minus its cells'
   (the sandbox, nbgrader's steps, the gradebook, the kernel if it was not ready);
+- ``speedup_bound[...]``: stock wall time ÷ (the time our kernels' cells ran ÷ slots): the speedup
+  of a grader that cost nothing, with the same kernels on the same cores;
 - ``same_scores[...]``: the share of non-hostile submissions whose every cell got the same points
   as from stock nbgrader.
 """
@@ -31,14 +33,12 @@ that its report's timings can be read. Rows (stage ``grading``):
 import argparse
 import importlib
 import itertools
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,13 +131,9 @@ def practicum_grade(work: Path, assignment: str, learners: dict, name: str, **op
 
 def cell_seconds(autograded: Path) -> float:
     """Seconds the notebooks' code cells ran, all together, from nbclient's timestamps."""
-    total = 0.0
-    for path in autograded.rglob("*.ipynb"):
-        for cell in json.loads(path.read_text())["cells"]:
-            timing = cell.get("metadata", {}).get("execution", {})
-            if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
-                total += (datetime.fromisoformat(timing["shell.execute_reply"]) - datetime.fromisoformat(timing["iopub.execute_input"])).total_seconds()
-    return total
+    from grader.worker import cell_seconds as notebook_cell_seconds
+
+    return sum(notebook_cell_seconds(path.read_bytes()) for path in autograded.rglob("*.ipynb"))
 
 
 def main(argv=None) -> None:
@@ -173,7 +169,8 @@ def main(argv=None) -> None:
             agree = fair - {learner for learner, _ in differ}
             rows += [("grading", f"speedup_vs_nbgrader[{name}]", round(stock_seconds / seconds, 3), round(seconds, 1), command),
                      ("grading", f"same_scores[{name}]", round(len(agree) / len(fair), 3), round(seconds, 1), command),
-                     ("grading", f"worker_overhead_s[{name}]", round(result["worker_overhead"], 2), round(seconds, 1), command)]
+                     ("grading", f"worker_overhead_s[{name}]", round(result["worker_overhead"], 2), round(seconds, 1), command),
+                     ("grading", f"speedup_bound[{name}]", round(stock_seconds / (result["cells"] / slots), 3), round(seconds, 1), command)]
             print(f"  in the worker, {result['worker_overhead']:.2f} s per submission besides its cells; "
                   f"points unlike stock's (stock, ours): {dict(list(differ.items())[:4])}")
             hostile = {learner: sum(v for k, v in result["points"].items() if k[0] == learner) for learner in learners if learner not in fair}

@@ -4,8 +4,8 @@ Both are a ``concurrent.futures.Executor`` running ``grader.worker.grade_submiss
 the standard library's ``ProcessPoolExecutor`` (its processes import nbgrader once and start their
 first kernel at once); the cluster is dask.distributed's ``Client.get_executor()``. Dask does the
 scheduling, the queueing, the retries on a lost worker; the holdout photos are scattered to every
-worker once. ``Workers`` says how many submissions run at once, how many threads each kernel may use,
-and whether the kernels are sandboxed (decided where they run: on the workers).
+worker once. ``Workers`` says how many submissions run at once, how many cores a kernel may find on
+its machine, and whether the kernels are sandboxed (decided where they run: on the workers).
 """
 
 import multiprocessing
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from grader import sandbox as sandboxes
-from grader.jobs import GradingSettings, PhotoArchive
+from grader.jobs import AssignmentSource, GradingSettings, PhotoArchive
 from grader.worker import start_local_worker
 from practicum.errors import CourseError
 
@@ -53,7 +53,7 @@ def resolve_sandbox(mode: str, problems: list[str]) -> tuple[bool, str]:
 @dataclass
 class Workers:
     slots: int  # submissions graded at once
-    kernel_threads: int  # threads each kernel's numerical libraries may use
+    cores: int  # the most cores a kernel finds on its machine (its CPU-time limit is the wall-clock limit times these)
     sandboxed: bool
     note: str  # one line the instructor should read, or ""
     description: str  # in words, for the summary
@@ -62,9 +62,9 @@ class Workers:
     _open: Any = None  # settings → a new executor
     _stack: ExitStack = field(default_factory=ExitStack)
 
-    def start(self, settings: GradingSettings) -> Executor:
-        """An executor for this batch; calling it again replaces a broken one."""
-        return self._stack.enter_context(self._open(settings))
+    def start(self, settings: GradingSettings, sources: list[AssignmentSource]) -> Executor:
+        """An executor for this batch of these assignments; calling it again replaces a broken one."""
+        return self._stack.enter_context(self._open(settings, sources))
 
 
 @contextmanager
@@ -78,12 +78,12 @@ def workers(scheduler: str | None, jobs: int | None, sandbox: str, holdout: Path
         raise DispatchError(f"--jobs {jobs}: give at least 1 (default: one per core, {cores()} here)")
     sandboxed, note = resolve_sandbox(sandbox, [sandboxes.available()] if sandbox != "off" else [])
 
-    def pool(settings: GradingSettings) -> ProcessPoolExecutor:
+    def pool(settings: GradingSettings, sources: list[AssignmentSource]) -> ProcessPoolExecutor:
         # spawned, not forked: this process has threads (a progress bar, SQLite) that a fork would copy mid-work
         return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=start_local_worker,
-                                   initargs=(settings,))
+                                   initargs=(settings, sources))
 
-    found = Workers(jobs, max(1, cores() // jobs), sandboxed, note, f"{jobs} local worker process{'es' if jobs > 1 else ''}",
+    found = Workers(jobs, cores(), sandboxed, note, f"{jobs} local worker process{'es' if jobs > 1 else ''}",
                     holdout=holdout, window=2 * jobs, _open=pool)
     with found._stack:
         yield found
@@ -107,24 +107,15 @@ def _cluster(address: str, sandbox: str, holdout: Path | None) -> Iterator[Worke
         problems = list(client.run(sandboxes.available).values()) if sandbox != "off" else []
         sandboxed, note = resolve_sandbox(sandbox, problems)
         slots = sum(worker["nthreads"] for worker in info.values())
-        threads = _kernel_threads(client, info)
+        most_cores = max(client.run(cores).values())
         archive = client.scatter(PhotoArchive.of(holdout), broadcast=True) if holdout else None
 
         @contextmanager
-        def executor(settings: GradingSettings):
+        def executor(settings: GradingSettings, sources: list[AssignmentSource]):
             yield client.get_executor(pure=False)
 
-        found = Workers(slots, threads, sandboxed, note, f"a Dask cluster at {address}: {len(info)} worker(s), {slots} at once",
+        found = Workers(slots, most_cores, sandboxed, note, f"a Dask cluster at {address}: {len(info)} worker(s), {slots} at once",
                         holdout=archive, _open=executor)
         with found._stack:
             yield found
 
-
-def _kernel_threads(client, info: dict) -> int:
-    """Each machine's cores shared among the submissions it grades at once; the least of them."""
-    cores_of = client.run(cores)
-    by_host: dict[str, list[str]] = {}
-    for address, worker in info.items():
-        by_host.setdefault(worker["host"], []).append(address)
-    return max(1, min(cores_of[addresses[0]] // max(1, sum(info[a]["nthreads"] for a in addresses))
-                      for addresses in by_host.values()))

@@ -77,8 +77,8 @@ def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: i
     signer = _Signer(out / ".grader-key")
     with dispatch.workers(scheduler, jobs, sandbox, Path(holdout).resolve() if holdout else None) as workers:
         limits = Limits(memory_bytes=int(memory_gb * 2**30), processes=MAX_PROCESSES, file_bytes=MAX_FILE_BYTES,
-                        cpu_seconds=int((timeout + grace) * workers.kernel_threads))
-        settings = GradingSettings(timeout, timeout + grace, limits, workers.sandboxed, workers.kernel_threads)
+                        cpu_seconds=int((timeout + grace) * workers.cores))
+        settings = GradingSettings(timeout, timeout + grace, limits, workers.sandboxed)
         report = GradeReport(unplaced=unplaced, sandboxed=workers.sandboxed, note=workers.note, workers=workers.description)
         pending = []
         for submission in submissions:
@@ -139,7 +139,8 @@ def _job(submission: Submission, source: AssignmentSource, settings: GradingSett
 def _results(workers: Workers, settings: GradingSettings, pending: list, source_root: Path):
     """(item, SubmissionResult) for every pending item, as they finish; whatever happens to one
     submission (or to the worker grading it) costs its own rows only."""
-    executor = workers.start(settings)
+    sources = list({item[2].fingerprint: item[2] for item in pending}.values())
+    executor = workers.start(settings, sources)
     queue, running = list(reversed(pending)), {}
     while queue or running:
         while queue and (not workers.window or len(running) < workers.window):
@@ -159,7 +160,7 @@ def _results(workers: Workers, settings: GradingSettings, pending: list, source_
                 assignment = find_assignments(source_root)[submission.assignment]
                 yield item, SubmissionResult(error_rows(submission.learner, assignment, source_root, {}, reason), failure=reason)
         if broken:  # the pool's other jobs are lost with it: they come back as error rows above, as they finish
-            executor = workers.start(settings)
+            executor = workers.start(settings, sources)
 
 
 class _Signer:

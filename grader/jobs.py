@@ -43,7 +43,6 @@ class GradingSettings:
     hard_limit: float  # seconds after which the submission's kernel is killed, whatever it does
     limits: Limits
     sandboxed: bool
-    kernel_threads: int  # threads each kernel's numerical libraries use: the machine's cores shared by its jobs
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,6 @@ from practicum.tidy import NotebookError, read_notebook
 
 #: The least memory a local worker process may allocate (nbgrader, the notebook, the kernel's messages).
 WORKER_MEMORY = 4 * 2**30
-#: The variables that say how many threads numerical libraries start.
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
 
 
 def photo_folders() -> tuple[dict[str, str], list[Path]]:
@@ -56,14 +54,30 @@ def photo_folders() -> tuple[dict[str, str], list[Path]]:
     return {"PRACTICUM_DATA_DIR": str(root), "PRACTICUM_SHARED_CACHE_DIR": str(paths.cache_dir())}, readable
 
 
-def kernel_environment(threads: int) -> tuple[dict[str, str], list[Path]]:
+def kernel_environment() -> tuple[dict[str, str], list[Path]]:
     """The environment a kernel starts from (``grader.sandbox`` keeps only an allowlist of it) and
-    the folders it may read."""
+    the folders it may read. Its numerical libraries start their default threads, as in a learner's
+    notebook and under stock nbgrader: a model's training, and so its grade, can depend on them."""
     photo_env, readable = photo_folders()
-    env = {**os.environ, **QUIET_FAST_ENV, **photo_env, **{name: str(threads) for name in THREAD_VARIABLES},
+    env = {**os.environ, **QUIET_FAST_ENV, **photo_env,
            "PYTHONPATH": os.pathsep.join(filter(None, [str(paths.ROOT), os.environ.get("PYTHONPATH")]))}
-    env.pop("PRACTICUM_HOLDOUT_DIR", None)
+    for name in ("PRACTICUM_HOLDOUT_DIR", *_set_by_dask()):
+        env.pop(name, None)
     return env, readable
+
+
+def _set_by_dask() -> list[str]:
+    """The variables a Dask nanny sets for its worker process (one thread per numerical library, for
+    the worker's own tasks): not for the kernels it starts."""
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return []
+    import dask
+
+    return list(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
 
 
 class _Course:
@@ -139,14 +153,17 @@ def _workbench() -> _Workbench:
     return _local.bench
 
 
-def start_local_worker(settings: GradingSettings) -> None:
-    """A local pool's initializer: cap this process's memory and start its first kernel now."""
+def start_local_worker(settings: GradingSettings, sources: list[AssignmentSource]) -> None:
+    """A local pool's initializer: cap this process's memory, start its first kernel, and register the
+    batch's assignments in its gradebook while that kernel boots."""
     cap = max(settings.limits.memory_bytes, WORKER_MEMORY) if settings.limits.memory_bytes else 0
     if cap:  # a flood of output from a kernel is this process's MemoryError, not the machine's
         resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
-    env, readable = kernel_environment(settings.kernel_threads)
+    env, readable = kernel_environment()
     bench = _workbench()
     bench.kernels.prepare(settings.limits, settings.sandboxed, readable, env)
+    for source in sources:
+        bench.course(source)
 
 
 def grade_submission(job: SubmissionJob, holdout: Path | PhotoArchive | None) -> SubmissionResult:
@@ -154,19 +171,20 @@ def grade_submission(job: SubmissionJob, holdout: Path | PhotoArchive | None) ->
     start = time.perf_counter()
     bench, settings = _workbench(), job.settings
     course = bench.course(job.assignment)
-    env, readable = kernel_environment(settings.kernel_threads)
+    env, readable = kernel_environment()
     kernel = bench.kernels.take(settings.limits, settings.sandboxed, readable, env)
     try:
         for name, contents in job.extra_files:
             (kernel.settings.workspace / name).write_bytes(contents)
         unreadable = course.hand_in(job)
+        readable = [notebook for notebook, _ in job.notebooks if notebook not in unreadable]
         failure = stopped = log = ""
-        if len(unreadable) < len(job.notebooks):
+        if readable:
             with Watchdog(kernel, settings.hard_limit) as watchdog:
-                failure, log = autograde(course.root, job.learner, course.id, settings.timeout / len(job.notebooks), kernel,
-                                    bench.holdout(holdout))
+                failure, log = autograde(course.root, job.learner, course.id, settings.timeout / len(course.assignment.notebooks),
+                                         kernel, bench.holdout(holdout))
             stopped = watchdog.why
-        if stopped or len(unreadable) == len(job.notebooks):
+        if stopped or not readable:
             rows, autograded, scores = error_rows(job.learner, course.assignment, course.root / "source", unreadable, stopped), {}, {}
         else:
             scores = scores_of(course.root, job.learner, course.id)
@@ -184,6 +202,5 @@ def cell_seconds(notebook: bytes) -> float:
     for cell in nbformat.reads(notebook.decode(), as_version=4).cells:
         timing = cell.get("metadata", {}).get("execution", {})
         if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
-            total += (datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
-                      - datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))).total_seconds()
+            total += (datetime.fromisoformat(timing["shell.execute_reply"]) - datetime.fromisoformat(timing["iopub.execute_input"])).total_seconds()
     return total

@@ -1,6 +1,5 @@
 """How submissions reach workers and come back, without a kernel: a lost worker costs its own rows
-(which are not kept, so the next run grades them again), the holdout photos travel as one archive,
-and kernels share a machine's cores."""
+(which are not kept, so the next run grades them again), and the holdout photos travel as one archive."""
 
 import importlib.util
 from concurrent.futures import Future
@@ -47,13 +46,13 @@ def fake_workers(monkeypatch):
     state = {"lost": set(), "graded": [], "pools": 0}
 
     @contextmanager
-    def pool(settings):
+    def pool(settings, sources):
         state["pools"] += 1
         yield _Executor(state["lost"], state["graded"])
 
     @contextmanager
     def workers(scheduler, jobs, sandbox, holdout):
-        found = Workers(2, 1, True, "", "2 pretend workers", window=4, _open=pool)
+        found = Workers(2, 2, True, "", "2 pretend workers", window=4, _open=pool)
         with found._stack:
             yield found
 
@@ -96,15 +95,6 @@ def test_holdout_photos_travel_as_one_archive_unpacked_once(tmp_path):
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.jpg")) == \
         sorted(p.relative_to(tmp_path / "holdout").as_posix() for p in (tmp_path / "holdout").rglob("*.jpg"))
     assert archive.unpack(tmp_path / "worker") == folder
-
-
-def test_kernels_share_each_machines_cores_among_the_submissions_it_grades_at_once():
-    class Client:
-        def run(self, fn):
-            return {"tcp://a:1": 8, "tcp://a:2": 8, "tcp://b:1": 2}
-
-    info = {"tcp://a:1": {"host": "a", "nthreads": 2}, "tcp://a:2": {"host": "a", "nthreads": 2}, "tcp://b:1": {"host": "b", "nthreads": 1}}
-    assert dispatch._kernel_threads(Client(), info) == 2  # a: 8 cores for 4 at once; b: 2 cores for 1
 
 
 def test_bad_job_counts_and_unreachable_schedulers_are_one_line(monkeypatch):
