@@ -27,7 +27,7 @@ RUN_FLAGS := $(if $(FULL),--full,)
 course: $(STAMP) data  ## run every lesson and solution headless (FAST; FULL=1 for the published budgets)
 	status=0; $(BIN)/practicum run $(RUN_FLAGS) || status=1; \
 	rm -rf build/self-grade && mkdir -p build/self-grade && cp -r solutions build/self-grade/instructor && \
-	$(BIN)/practicum grade build/self-grade --out build/grading --jobs 2 || status=1; \
+	$(BIN)/practicum grade build/self-grade --out build/grading || status=1; \
 	exit $$status
 
 test: $(STAMP)  ## the test suite

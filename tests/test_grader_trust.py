@@ -1,11 +1,13 @@
 """The grader's defences against hostile submissions, piece by piece and without a notebook kernel
-where possible: the tamper scan, redaction, the sandbox's walls, the limits, the holdout scorer.
+where possible: the tamper scan, redaction, the sandbox's walls, the limits, the holdout scorer, the
+kernels started ahead and the hard limit.
 The whole chain is exercised on real exercises by tests/adversarial/."""
 
 import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import nbformat
@@ -225,3 +227,41 @@ def test_a_cell_dressed_up_as_a_test_is_scanned_all_the_same():
     submitted.cells.append(nbformat.v4.new_code_cell("import contextlib\ncheck = contextlib.suppress(Exception)", metadata={
         "nbgrader": {"grade": True, "solution": False, "locked": True, "grade_id": "my_own_test", "points": 0}}))
     assert any("rebinds `check`" in finding for finding in scan(submitted, released))
+
+
+def test_the_next_kernel_is_started_before_its_submission_arrives_and_each_kernel_is_new(tmp_path):
+    from jupyter_core.utils import run_sync
+
+    from grader.kernels import KernelSlot
+    from grader.worker import kernel_environment
+
+    env, readable = kernel_environment()
+    slot = KernelSlot(tmp_path)
+    sandboxed = not sandbox.available()
+    first = slot.take(LIMITS, sandboxed, readable, env)
+    waiting = slot._ready
+    assert waiting is not None and waiting.manager.has_kernel, "the next kernel starts when this one is taken"
+    assert waiting.settings.workspace != first.settings.workspace and waiting.settings.runtime != first.settings.runtime
+    assert slot.take(LIMITS, sandboxed, readable, env) is waiting
+    for kernel in (first, waiting):
+        kernel.close()
+        assert not run_sync(kernel.manager.is_alive)() and not kernel.folder.exists()
+    slot.close()
+    assert list(tmp_path.iterdir()) == [], "closing the slot stops the kernel it held and removes its folders"
+
+
+def test_past_its_hard_limit_a_submissions_kernel_is_killed(tmp_path):
+    from jupyter_core.utils import run_sync
+
+    from grader.kernels import Watchdog, start_kernel
+    from grader.worker import kernel_environment
+
+    env, readable = kernel_environment()
+    kernel = start_kernel(tmp_path, LIMITS, not sandbox.available(), readable, env)
+    try:
+        with Watchdog(kernel, seconds=1) as watchdog:
+            time.sleep(3)
+        assert watchdog.why == "grading took longer than 1 s and was stopped"
+        assert not run_sync(kernel.manager.is_alive)()
+    finally:
+        kernel.close()
