@@ -43,7 +43,7 @@ MAX_FILE_BYTES = 2 * 2**30
 MAX_NOTEBOOK_BYTES = 50 * 2**20
 
 
-#: The failure of a submission whose worker was lost: its rows are not stored, so the next run grades it again.
+#: The failure of a submission whose worker was lost.
 WORKER_LOST = "the grading process stopped before it finished"
 
 
@@ -96,7 +96,7 @@ def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: i
                 report.seconds[key], report.notebook_seconds[key] = result.seconds, result.notebook_seconds
                 if result.peak_memory is not None:
                     report.peak_memory[key] = result.peak_memory
-                if result.failure != WORKER_LOST:  # a lost worker's submission is graded again next time
+                if not result.retry:
                     _store(_record_path(out, submission), fingerprint, result.rows, signer)
                 if result.scores:  # the course's gradebook is written from this process only
                     _merge(submission, course, result)
@@ -151,14 +151,14 @@ def _results(workers: Workers, settings: GradingSettings, pending: list, source_
         for future in done:
             item = running.pop(future)
             try:
-                yield item, future.result()
+                result = future.result()
             except Exception as error:  # noqa: BLE001 — the worker failed, not the learner: error rows, graded again next run
                 lost = isinstance(error, BrokenProcessPool) or type(error).__name__ == "KilledWorker"
                 broken |= isinstance(error, BrokenProcessPool)
                 reason = WORKER_LOST if lost else f"grading failed: {type(error).__name__}: {error}"
-                submission = item[0]
-                assignment = find_assignments(source_root)[submission.assignment]
-                yield item, SubmissionResult(error_rows(submission.learner, assignment, source_root, {}, reason), failure=reason)
+                assignment = find_assignments(source_root)[item[0].assignment]
+                result = SubmissionResult(error_rows(item[0].learner, assignment, source_root, {}, reason), failure=reason, retry=True)
+            yield item, result
         if broken:  # the pool's other jobs are lost with it: they come back as error rows above, as they finish
             executor = workers.start(settings, sources)
 

@@ -65,6 +65,7 @@ class SubmissionResult:
     notebook_seconds: float = 0.0  # of which the notebook's own cells ran (the rest is the grader's overhead)
     failure: str = ""  # why the worker could not grade it ("" when nbgrader graded it)
     log: str = ""  # nbgrader's log of it, for the instructor
+    retry: bool = False  # the grader failed, not the learner: its rows are not kept, and the next run grades it again
 
 
 @dataclass(frozen=True)

@@ -24,15 +24,18 @@ _spec.loader.exec_module(learners)
 
 
 class _Executor:
-    """Stands in for a pool: answers each job at once; ``lost`` learners' workers die."""
+    """Stands in for a pool: answers each job at once; ``lost`` learners' workers die, ``failing``
+    learners' grading raises."""
 
-    def __init__(self, lost: set[str], graded: list[str]):
-        self.lost, self.graded = lost, graded
+    def __init__(self, lost: set[str], failing: set[str], graded: list[str]):
+        self.lost, self.failing, self.graded = lost, failing, graded
 
     def submit(self, fn, job: SubmissionJob, holdout) -> Future:
         future = Future()
         if job.learner in self.lost:
             future.set_exception(BrokenProcessPool("a worker process died"))
+        elif job.learner in self.failing:
+            future.set_exception(OSError("the worker's disk is full"))
         else:
             self.graded.append(job.learner)
             future.set_result(SubmissionResult([GradeRow(job.learner, job.assignment.id, "test_scale_pixels", 2, 2, Status.OK),
@@ -43,12 +46,12 @@ class _Executor:
 @pytest.fixture
 def fake_workers(monkeypatch):
     """``grade`` with workers whose results are made up, and a record of the pools it opened."""
-    state = {"lost": set(), "graded": [], "pools": 0}
+    state = {"lost": set(), "failing": set(), "graded": [], "pools": 0}
 
     @contextmanager
     def pool(settings, sources):
         state["pools"] += 1
-        yield _Executor(state["lost"], state["graded"])
+        yield _Executor(state["lost"], state["failing"], state["graded"])
 
     @contextmanager
     def workers(scheduler, jobs, sandbox, holdout):
@@ -60,19 +63,23 @@ def fake_workers(monkeypatch):
     return state
 
 
-def test_a_lost_worker_costs_its_submissions_rows_which_the_next_run_grades_again(tmp_path, fake_workers):
-    learners.write(tmp_path / "in", ["correct", "unanswered", "stripped"], pattern="{learner}_01_arrays.ipynb")
+def test_a_lost_worker_or_a_grader_failure_costs_its_submissions_rows_which_the_next_run_grades_again(tmp_path, fake_workers):
+    learners.write(tmp_path / "in", ["correct", "unanswered", "stripped", "noisy"], pattern="{learner}_01_arrays.ipynb")
     fake_workers["lost"].add("unanswered")
+    fake_workers["failing"].add("noisy")
     report = grade([tmp_path / "in"], tmp_path / "out", source=learners.SOLUTIONS, progress=False)
     lost = [row for row in report.rows if row.learner == "unanswered"]
     assert {(row.points, row.status, row.reason) for row in lost} == {(0, Status.ERROR, WORKER_LOST)}
+    failed = [row for row in report.rows if row.learner == "noisy"]
+    assert {(row.points, row.status, row.reason) for row in failed} == {(0, Status.ERROR, "grading failed: OSError: the worker's disk is full")}
     assert sorted(fake_workers["graded"]) == ["correct", "stripped"]
     assert fake_workers["pools"] == 2, "the broken pool is replaced for the rest of the batch"
 
     fake_workers["lost"].clear()
+    fake_workers["failing"].clear()
     fake_workers["graded"].clear()
     again = grade([tmp_path / "in"], tmp_path / "out", source=learners.SOLUTIONS, progress=False)
-    assert fake_workers["graded"] == ["unanswered"] and again.reused == 2
+    assert sorted(fake_workers["graded"]) == ["noisy", "unanswered"] and again.reused == 2
     assert sum(row.points for row in again.rows if row.learner == "unanswered") == 3
 
 
