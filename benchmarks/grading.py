@@ -3,10 +3,10 @@
     python benchmarks/grading.py                  # 30 submissions of exercise 4
     python benchmarks/grading.py --assignment 01_raw_pixels --learners 10 --no-record
 
-The class (``a_class``): the released exercise answered with the answer sets of
-``tests/answers/exNN.py``, in turn: each right answer (full marks), each wrong one (loses exactly its
-parts), and hostile ones from the adversarial corpus (they fake passes: stock nbgrader believes
-them, ``practicum grade`` flags them). It is graded by
+The class (``a_class``): the released exercise with the solution's answers typed in, some of them
+replaced by the answer sets of ``tests/answers/exNN.py``, in turn: each right answer (full marks),
+each wrong one (loses exactly its parts), and hostile ones from the adversarial corpus (they fake
+passes: stock nbgrader believes them, ``practicum grade`` flags them). It is graded by
 
 1. stock ``nbgrader autograde``, serially (its per-cell timeout raised so that training can finish);
 2. ``practicum grade --jobs 2``: two local worker processes;
@@ -52,7 +52,8 @@ SLOTS = 2
 
 
 def a_class(assignment: str, count: int) -> dict[str, tuple[str, str]]:
-    """learner → (kind, notebook JSON): the released exercise answered right, wrong and hostilely, in turn."""
+    """learner → (kind, notebook JSON): the released exercise with the solution's answers typed in, then
+    some of them replaced by a right one, a wrong one or a hostile one, in turn."""
     import textwrap
 
     import corpus
@@ -71,7 +72,7 @@ def a_class(assignment: str, count: int) -> dict[str, tuple[str, str]]:
     learners = {}
     for index in range(count):
         kind, code = next(cycles[next(pattern)])
-        nb = corpus.blank(assignment, **{cell: textwrap.dedent(source).strip() + "\n" for cell, source in code.items()})
+        nb = corpus.solved(assignment, **{cell: textwrap.dedent(source).strip() + "\n" for cell, source in code.items()})
         learners[f"learner{index:02d}"] = (kind, dumps(nb))
     return learners
 
