@@ -8,11 +8,10 @@ process namespace (every process it started dies with it) and a clean environmen
 ``PRACTICUM_HOLDOUT_DIR``, no grader paths. What it cannot see: the solutions, the gradebook,
 ``--out``, other learners' files, the instructor's photos, the rest of the repository.
 
-``SandboxedKernelManager`` starts the kernel this way; nbclient (and so nbgrader) is pointed at it
-through traitlets configuration. ``available()`` says whether bubblewrap runs on this machine.
+``SandboxedKernelManager`` starts the kernel this way (``grader.kernels`` starts one per submission,
+ahead of it, and hands it to nbgrader's execute step). ``available()`` says whether bubblewrap runs on this machine.
 """
 
-import json
 import os
 import shutil
 import subprocess
@@ -100,7 +99,7 @@ def confine_command(command: list[str], limits: Limits, group: str | None) -> li
 
 @dataclass
 class KernelSettings:
-    """Where and how one submission's kernel runs, as the grading process hands it to its worker."""
+    """Where and how one submission's kernel runs (``grader.kernels`` makes one per kernel)."""
 
     workspace: Path  # the kernel's working directory: the only folder it may write
     runtime: Path  # its connection file and ipc sockets
@@ -108,16 +107,6 @@ class KernelSettings:
     sandboxed: bool = True
     group: str = ""  # the cgroup its processes join
     readable: list[Path] = field(default_factory=list)  # the photos, the grader's decoded-photo cache
-
-    def to_json(self) -> str:
-        return json.dumps({**asdict(self), "workspace": str(self.workspace), "runtime": str(self.runtime),
-                           "readable": [str(p) for p in self.readable]})
-
-    @classmethod
-    def from_json(cls, text: str) -> "KernelSettings":
-        record = json.loads(text)
-        return cls(Path(record["workspace"]), Path(record["runtime"]), Limits(**record["limits"]), record["sandboxed"],
-                   record["group"], [Path(p) for p in record["readable"]])
 
     def configure(self, config) -> None:
         """Point ``SandboxedKernelManager`` (and the holdout scorer) at these settings."""

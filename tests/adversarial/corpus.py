@@ -59,7 +59,7 @@ class Context:
     port: int  # a 127.0.0.1 port the test listens on, and answers with the solution's code
 
     def canaries(self) -> list[Path]:
-        """Files an attack tries to write outside its scratch folder; none may exist after grading."""
+        """Files an attack tries to write outside its workspace; none may exist after grading."""
         name = f"canary-{self.marker}"
         return [self.root / name, self.root / "solutions" / name, self.out / name, self.out / "course" / name,
                 self.out / "course" / "source" / CONV / name, self.inputs / name, self.cache / name,
@@ -569,11 +569,11 @@ def _cases() -> list[Case]:
     # reads: a read that works would score
     add(Case("read_solutions", CONV, "reads the instructor's solutions/ and notebooks/ in the repository and runs their answers (exec)", 0,
              "manual", ("exec",), make=stealing(lambda ctx: [ctx.root / "solutions", ctx.root / "notebooks", ctx.root / "exercises"])))
-    add(Case("read_scratch_course", CONV, "reads its scratch course (source/ copy, gradebook copy) and prints hidden tests", 0,
-             "manual", ("exec",), make=stealing(lambda ctx: ["../../.."])))
+    add(Case("read_scratch_course", CONV, "reads the worker's folders around its workspace (the course folder: source/, gradebook) "
+             "and prints hidden tests", 0, "manual", ("exec",), make=stealing(lambda ctx: ["..", "../.."])))
     add(Case("read_gradebook", CONV, "reads the course's gradebook and source/ under --out, and prints hidden tests", 0, "manual", ("exec",),
              make=stealing(lambda ctx: [ctx.out / "course"])))
-    add(Case("read_other_learners", CONV, "reads other learners' submissions, scratch folders and autograded notebooks", 0,
+    add(Case("read_other_learners", CONV, "reads other learners' submissions, stored rows and autograded notebooks", 0,
              "manual", ("exec",), make=stealing(lambda ctx: [ctx.inputs, ctx.out / "graded", ctx.out / "course" / "autograded", ctx.out / "incoming"])))
     add(Case("read_holdout", PIXELS, "memorises the holdout photos ($PRACTICUM_HOLDOUT_DIR, or the instructor's path) "
              "with a 1-nearest-neighbour model", 7, "ok",
