@@ -8,6 +8,8 @@ goes through ``practicum.tidy`` so that the same solution always gives the same 
 lets CI fail when someone edits a solution and forgets to rebuild.
 """
 
+import copy
+import functools
 from pathlib import Path
 
 import nbformat
@@ -31,6 +33,18 @@ def nbgrader_config() -> Config:
     config = Config()
     config.ClearSolutions.code_stub = {"python": CODE_STUB}
     return config
+
+
+def released_source(path: Path) -> nbformat.NotebookNode:
+    """The release of the instructor's notebook at ``path``, computed once per version of the file
+    (a worker grades many submissions against it); every caller gets a copy of its own."""
+    info = Path(path).stat()
+    return copy.deepcopy(_released(str(path), info.st_mtime_ns, info.st_size))
+
+
+@functools.lru_cache(maxsize=16)
+def _released(path: str, mtime_ns: int, size: int) -> nbformat.NotebookNode:
+    return release(read_notebook(Path(path)))
 
 
 def release(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:

@@ -24,8 +24,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from grader import gradebook
-from grader.build import release
-from practicum.tidy import read_notebook
+from grader.build import released_source
 
 MATCH_KEY = "practicum_grader"
 BY_ID = "grade id"
@@ -117,7 +116,7 @@ class RestoreCells(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        released = release(read_notebook(f"{self.source_directory}/{info['assignment']}/{info['notebook']}.ipynb"))
+        released = released_source(f"{self.source_directory}/{info['assignment']}/{info['notebook']}.ipynb")
         tracked = [(index, cell) for index, cell in enumerate(released.cells) if _grade_id(cell)]
         placed = {_grade_id(cell): index for index, cell in enumerate(nb.cells) if _grade_id(cell)}
         unclaimed = [index for index, cell in enumerate(nb.cells) if not _grade_id(cell)]

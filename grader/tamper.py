@@ -20,9 +20,8 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from grader.build import release
+from grader.build import released_source
 from grader.restore import MATCH_KEY
-from practicum.tidy import read_notebook
 
 FORBIDDEN_MODULES = {"ctypes", "gc", "inspect", "linecache", "importlib", "builtins", "IPython", "ipykernel", "traceback",
                      "threading", "signal", "marshal", "pickle", "code", "codeop", "dis", "types", "zmq", "jupyter_client",
@@ -193,7 +192,7 @@ class FlagTampering(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        released = release(read_notebook(Path(self.source_directory) / info["assignment"] / f"{info['notebook']}.ipynb"))
+        released = released_source(Path(self.source_directory) / info["assignment"] / f"{info['notebook']}.ipynb")
         record = nb.metadata.setdefault(MATCH_KEY, {})
         record["tampering"] = record.get("suspicious", []) + scan(nb, released)
         return nb, resources

@@ -28,7 +28,7 @@ import nbformat
 
 from grader import gradebook
 from grader.autograde import autograde, rows_for, scores_of
-from grader.build import release
+from grader.build import released_source
 from grader.course import error_rows, find_assignments
 from grader.execution import QUIET_FAST_ENV
 from grader.jobs import AssignmentSource, GradingSettings, PhotoArchive, SubmissionJob, SubmissionResult
@@ -88,7 +88,7 @@ class _Course:
         source.write(root / "source" / source.id)
         gradebook.register_assignment(root, source.id)
         self.assignment = find_assignments(root / "source")[source.id]
-        self.released = {notebook: release(read_notebook(root / "source" / source.id / f"{notebook}.ipynb"))
+        self.released = {notebook: released_source(root / "source" / source.id / f"{notebook}.ipynb")
                          for notebook in source.notebooks}
 
     def hand_in(self, job: SubmissionJob) -> dict[str, str]:
