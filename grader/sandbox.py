@@ -1,7 +1,8 @@
 """The sandbox a learner's kernel runs in: bubblewrap, plus the limits of ``grader.confine``.
 
 Inside, the kernel (and everything it starts) sees the operating system, Python and the course's
-``practicum`` package read-only, the photos read-only, a private ``/tmp`` and one writable folder,
+``practicum`` package read-only, the photos read-only, a private ``/tmp`` (scratch space; the host's
+``/tmp`` is not seen, see ``tmp_skeletons``) and one writable folder,
 its workspace, holding that learner's files and nothing else. It has no network (it talks to the
 grader over jupyter's ``ipc`` transport, through sockets in a folder bound in for that), its own
 process namespace (every process it started dies with it) and a clean environment: no
@@ -60,6 +61,21 @@ def _system_binds() -> list[str]:
     return args
 
 
+def tmp_skeletons(folders: list[Path]) -> list[str]:
+    """The folders directly under ``/tmp`` that hold, deeper down, a folder the sandbox binds.
+
+    Inside, ``/tmp`` is private, empty and writable (scratch space that ends with the sandbox), and
+    the host's ``/tmp`` is not seen: only the folders bound at their own paths show through. The
+    folders above them (a checkout at ``/tmp/ci/course``, a grader's ``/tmp/practicum-worker-…``,
+    pytest's ``/tmp/pytest-of-root``) get an empty tmpfs each that is made read-only after the
+    binds, as the rest of the file system is: a write to ``<checkout>/canary`` fails in the sandbox
+    wherever the checkout lives, instead of landing in the scratch space."""
+    targets = {os.path.abspath(folder) for folder in folders}  # where bwrap mounts them: links not followed
+    tops = {os.path.join("/tmp", Path(target).parts[2]) for target in targets
+            if len(Path(target).parts) > 3 and Path(target).parts[1] == "tmp"}
+    return sorted(tops - targets)
+
+
 def python_folders() -> list[Path]:
     """The interpreter's installation and the virtual environment (if any): both read-only inside."""
     folders = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(sysconfig.get_path("purelib")).resolve()}
@@ -70,15 +86,20 @@ def bwrap_command(command: list[str], workspace: Path, runtime: Path, readable: 
                   writable: bool = True) -> list[str]:
     """``command`` wrapped in bubblewrap: see the module's docstring for what it sees. With
     ``writable=False`` the workspace and runtime folders are read-only too: it writes nothing."""
+    read_only = [folder for folder in [*python_folders(), paths.ROOT / "practicum", paths.REGISTRY, *readable] if folder.exists()]
+    skeletons = tmp_skeletons([*read_only, runtime, workspace])
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", *_system_binds(),
             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", PRIVATE_HOME, "--dir", PRIVATE_CACHE]
+    for skeleton in skeletons:  # see tmp_skeletons: made read-only once the folders below are bound
+        args += ["--tmpfs", skeleton]
     # bound after the private /tmp, so that a venv, workspace or photo folder under /tmp shows through
-    for folder in [*python_folders(), paths.ROOT / "practicum", paths.REGISTRY, *readable]:
-        if folder.exists():
-            args += ["--ro-bind", str(folder), str(folder)]
+    for folder in read_only:
+        args += ["--ro-bind", str(folder), str(folder)]
     bind = "--bind" if writable else "--ro-bind"
-    args += [bind, str(runtime), str(runtime), bind, str(workspace), str(workspace), "--chdir", str(workspace),
-             "--remount-ro", "/", "--clearenv"]  # the folders bwrap made for its mount points stay empty
+    args += [bind, str(runtime), str(runtime), bind, str(workspace), str(workspace), "--chdir", str(workspace)]
+    for skeleton in skeletons:
+        args += ["--remount-ro", skeleton]
+    args += ["--remount-ro", "/", "--clearenv"]  # the folders bwrap made for its mount points stay empty
     inside = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": PRIVATE_HOME,
               "PYTHONPATH": str(paths.ROOT), "PRACTICUM_CACHE_DIR": PRIVATE_CACHE,
               "PRACTICUM_BUILD_DIR": str(workspace / "build"), "MPLCONFIGDIR": f"{PRIVATE_HOME}/matplotlib",

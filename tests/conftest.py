@@ -1,7 +1,9 @@
 """Shared fixtures for the course's tests: an isolated environment, tiny synthetic photo trees, a
 local HTTP server and the real dataset mirror when one is present.
 
-Nothing here is autouse: a test asks for what it needs. A test module whose every test must stay
+Nothing here is autouse but ``no_process_left_behind``, the suite's session-end check: a kernel,
+server, browser or worker that a test started and did not stop fails the run. Otherwise a test asks
+for what it needs. A test module whose every test must stay
 away from the real cache can say ``pytestmark = pytest.mark.usefixtures("isolated_paths")``.
 
 - ``isolated_paths``: PRACTICUM_CACHE_DIR and PRACTICUM_BUILD_DIR point into ``tmp_path``,
@@ -21,7 +23,9 @@ them with ``from conftest import ...``.
 """
 
 import io
+import os
 import socket
+import time
 import threading
 import warnings
 import zipfile
@@ -34,6 +38,7 @@ from types import SimpleNamespace
 from typing import Callable
 
 import numpy as np
+import psutil
 import pytest
 from PIL import Image
 
@@ -114,6 +119,48 @@ def record_warnings():
     with warnings.catch_warnings(record=True) as records:
         warnings.simplefilter("always")
         yield records
+
+
+# --- the session-end check ---------------------------------------------------------------------
+
+#: Helpers that Python's multiprocessing starts once and keeps for the life of the interpreter.
+INTERPRETER_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+
+
+def processes_left_behind(grace: float = 10.0) -> list[psutil.Process]:
+    """This process's descendants still running after ``grace`` seconds (zombies and the
+    interpreter's own multiprocessing helpers aside)."""
+    def alive() -> list[psutil.Process]:
+        found = []
+        for child in psutil.Process().children(recursive=True):
+            try:
+                if child.status() == psutil.STATUS_ZOMBIE or any(h in " ".join(child.cmdline()) for h in INTERPRETER_HELPERS):
+                    continue
+            except psutil.NoSuchProcess:
+                continue
+            found.append(child)
+        return found
+
+    deadline = time.monotonic() + grace
+    while (left := alive()) and time.monotonic() < deadline:
+        time.sleep(0.5)  # a kernel told to stop may take a moment
+    return left
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind():
+    """Fail the run if a process the suite started is still alive when the session ends (each
+    xdist worker checks its own); it is killed first, so it cannot slow down what comes next."""
+    yield
+    left = processes_left_behind()
+    described = []
+    for process in left:
+        try:
+            described.append(f"pid {process.pid}: {' '.join(process.cmdline())[:160]}")
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    assert not described, f"{len(described)} process(es) started by the suite outlived it (pid {os.getpid()}):\n" + "\n".join(described)
 
 
 # --- environment -----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 
 from learner_copies import answered
@@ -103,7 +104,11 @@ def run_on_colab(colab_python, course_snapshot, tmp_path):
         (content / "notebook.ipynb").write_text(dumps(nb), encoding="utf-8")
         manager = QuietKernelManager(kernel_name="colab", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
         client = NotebookClient(nb, km=manager, timeout=900, allow_errors=True, resources={"metadata": {"path": str(content)}})
-        client.execute(env=env)
+        try:
+            client.execute(env=env)
+        finally:  # nbclient leaves a kernel it was handed running: this one ends with its notebook
+            if manager.has_kernel:
+                run_sync(manager.shutdown_kernel)(now=True)
         return nb
 
     run.content = content

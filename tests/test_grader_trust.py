@@ -122,15 +122,15 @@ def test_the_sandbox_hides_the_course_and_the_network_and_keeps_writes_in_the_wo
     listener.bind(("127.0.0.1", 0))
     listener.listen()
     port = listener.getsockname()[1]
+    canaries = [paths.ROOT / f"canary-{tmp_path.name}", Path("/usr") / f"canary-{tmp_path.name}"]
     done = _inside(tmp_path, f"""
         import os, socket
         print(os.path.exists({str(paths.SOLUTIONS)!r}), os.path.exists({str(Path.home())!r} + '/.bashrc'),
               'PRACTICUM_HOLDOUT_DIR' in os.environ, os.getpid())
         open('answer.txt', 'w').write('ok')
-        for target in ({str(paths.ROOT / 'canary')!r}, '/usr/canary'):
+        for target in {[str(c) for c in canaries]!r}:
             try:
-                open(target, 'w')
-                print('wrote', target)
+                open(target, 'w').write('escaped')
             except OSError:
                 pass
         try:
@@ -144,7 +144,41 @@ def test_the_sandbox_hides_the_course_and_the_network_and_keeps_writes_in_the_wo
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "False", "False", "2"], done.stdout
     assert (tmp_path / "workspace" / "answer.txt").read_text() == "ok"
-    assert not (paths.ROOT / "canary").exists()
+    # what the host sees, not what the sandbox believes: wherever the checkout lives (/tmp included)
+    assert [canary for canary in canaries if canary.exists()] == []
+
+
+@needs_bwrap
+def test_under_tmp_the_sandbox_sees_only_its_bound_folders_and_writes_nowhere_else(tmp_path):
+    """A course, --out and the photos under /tmp (a checkout in /tmp, pytest's tmp_path): inside,
+    /tmp is private scratch, the folders above a bound folder are empty and read-only, and a
+    neighbour of a bound folder (another learner's files, --out) is not there at all."""
+    photos, out = tmp_path / "course" / "photos", tmp_path / "out"
+    photos.mkdir(parents=True)
+    (photos / "cat.jpg").write_bytes(b"pixels")
+    out.mkdir()
+    (out / "grades.csv").write_text("secret")
+    scratch = Path("/tmp") / f"scratch-{tmp_path.name}"
+    done = _inside(tmp_path, f"""
+        import os
+        def attempt(path):
+            try:
+                open(path, 'w').write('x')
+                return 'wrote'
+            except OSError as error:
+                return type(error).__name__
+        print(open({str(photos / 'cat.jpg')!r}, 'rb').read().decode(),
+              os.path.exists({str(out / 'grades.csv')!r}), sorted(os.listdir({str(tmp_path)!r})) == ['course', 'runtime', 'workspace'],
+              attempt({str(photos / 'new.jpg')!r}), attempt({str(tmp_path / 'course' / 'canary')!r}),
+              attempt({str(tmp_path / 'canary')!r}), attempt({str(scratch)!r}))
+    """, readable=[photos])
+    assert done.returncode == 0, done.stderr
+    seen = done.stdout.split()
+    assert seen[:3] == ["pixels", "False", "True"], done.stdout  # the photos, not --out; only what is bound (and its path)
+    assert seen[3:6] == ["OSError", "OSError", "OSError"], done.stdout  # read-only: a write fails, as outside /tmp
+    assert seen[6] == "wrote", done.stdout  # /tmp itself is scratch space ...
+    assert not scratch.exists() and not (photos / "new.jpg").exists()  # ... that never reaches the host
+    assert not (tmp_path / "canary").exists() and not (tmp_path / "course" / "canary").exists()
 
 
 @needs_bwrap
