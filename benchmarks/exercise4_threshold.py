@@ -1,0 +1,141 @@
+"""Where exercise 4's learning threshold must sit, over seeds and thread counts.
+
+    python benchmarks/exercise4_threshold.py [--seeds 0 1 2] [--threads 1 2] [--jobs 2]
+
+Exercise 4's learning test (``solutions/04_convnet_from_scratch.ipynb``, cell
+``test_build_convnet_learns``) trains the learner's ``build_convnet`` on 2,000 photos at 64 px for 5
+epochs and needs a validation accuracy of at least the threshold on two sets of 400 validation
+photos (the visible one, drawn with ``SEED``, and the hidden one, drawn with ``SEED + 1``). A grade
+must not depend on the machine, so the threshold must sit clear of every answer in
+``tests/answers/ex04.py`` whatever the seed and the number of threads TensorFlow uses.
+
+Each run is a fresh process that executes the solution's own cells (setup, parameters, data, then
+the answer's ``build_convnet`` and the learning test cell itself, hidden part included) with
+``SEED`` set, ``TF_NUM_INTRAOP_THREADS``/``TF_NUM_INTEROP_THREADS``/``OMP_NUM_THREADS`` set to the
+thread count and ``TF_DETERMINISTIC_OPS=1`` (as the grader's kernels run). The first seed also runs
+twice at the highest thread count, to show that a rerun gives the same numbers.
+
+Rows, stage ``exercise4_threshold``: per answer ``acc_min[...]`` and ``acc_max[...]`` (the lower of
+the visible and hidden accuracies, over seeds and thread counts; ``seconds`` the mean time of a
+run), ``thread_spread[...]`` (the largest difference between two thread counts at one seed), and
+``rerun_identical`` (1.0 when every rerun reproduced its accuracies exactly).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from benchmarks.record import append, current_command, metric_name  # noqa: E402
+
+STAGE = "exercise4_threshold"
+LEARNING_CELL = "test_build_convnet_learns"
+
+
+def answer_sets() -> dict[str, str]:
+    """Every answer of tests/answers/ex04.py: its ``build_convnet`` source, by description."""
+    from answers import ex04
+
+    found = {f"right:{name}": answers["build_convnet"] for name, answers in ex04.RIGHT.items()}
+    found.update({f"wrong:{name}": answers["build_convnet"] for name, (answers, _) in ex04.WRONG.items()})
+    return found
+
+
+def run_once(answer: str, seed: int) -> dict:
+    """In this process: the solution's cells up to the answer, the answer, the learning test."""
+    from practicum.checks import CheckFailed
+    from practicum.tidy import read_notebook
+
+    nb = read_notebook(ROOT / "solutions" / "04_convnet_from_scratch.ipynb")
+    namespace: dict = {"__name__": "__main__"}
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type != "code":
+            continue
+        if grade_id == "build_convnet":
+            exec(compile(textwrap.dedent(answer), "<answer>", "exec"), namespace)
+        elif grade_id == LEARNING_CELL:
+            start = time.perf_counter()
+            try:
+                exec(compile(cell.source, LEARNING_CELL, "exec"), namespace)
+                passed = True
+            except CheckFailed:
+                passed = False
+            return {"visible": namespace.get("learned_acc"), "hidden": namespace.get("hidden_acc"), "passed": passed,
+                    "seconds": time.perf_counter() - start}
+        elif grade_id in ("setup", "parameters", "test_data"):
+            exec(compile(cell.source, grade_id, "exec"), namespace)
+            if grade_id == "parameters":
+                namespace["SEED"] = seed  # the seed under measurement
+    raise RuntimeError(f"no {LEARNING_CELL} cell")
+
+
+def run_in_subprocess(answer: str, seed: int, threads: int) -> dict:
+    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": str(threads),
+           "OMP_NUM_THREADS": str(threads), "TF_DETERMINISTIC_OPS": "1", "PRACTICUM_FAST": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, __file__, "--worker", json.dumps({"answer": answer, "seed": seed})],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--jobs", type=int, default=2, help="runs at once (the accuracies do not depend on it)")
+    parser.add_argument("--only", nargs="*", help="answer descriptions to run (default: all)")
+    parser.add_argument("--no-record", action="store_true")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        job = json.loads(args.worker)
+        print(json.dumps(run_once(job["answer"], job["seed"])))
+        return {}
+
+    answers = {name: source for name, source in answer_sets().items() if not args.only or name.split(":", 1)[1] in args.only}
+    runs = [(name, seed, threads) for name in answers for seed in args.seeds for threads in args.threads]
+    runs += [(name, args.seeds[0], max(args.threads)) for name in answers]  # the reruns
+    results: dict[tuple, list[dict]] = {}
+    with ThreadPoolExecutor(args.jobs) as pool:
+        futures = {pool.submit(run_in_subprocess, answers[name], seed, threads): (name, seed, threads) for name, seed, threads in runs}
+        for future, key in futures.items():
+            result = future.result()
+            results.setdefault(key, []).append(result)
+            print(f"{key[0]:<45} seed {key[1]} threads {key[2]}: visible {result['visible']:.4f} hidden {result['hidden']}"
+                  f" {'pass' if result['passed'] else 'FAIL'} ({result['seconds']:.1f} s)", flush=True)
+
+    command, rows, identical = current_command(), [], True
+    for name in answers:
+        scores = [min(r["visible"], r["hidden"] if r["hidden"] is not None else r["visible"])
+                  for seed in args.seeds for threads in args.threads for r in results[(name, seed, threads)][:1]]
+        spread = max(abs(results[(name, seed, a)][0]["visible"] - results[(name, seed, b)][0]["visible"])
+                     for seed in args.seeds for a in args.threads for b in args.threads)
+        seconds = float(np.mean([r["seconds"] for key, found in results.items() if key[0] == name for r in found]))
+        reruns = results[(name, args.seeds[0], max(args.threads))]
+        identical &= all((r["visible"], r["hidden"]) == (reruns[0]["visible"], reruns[0]["hidden"]) for r in reruns)
+        print(f"{name:<45} min {min(scores):.4f}  max {max(scores):.4f}  thread spread {spread:.4f}")
+        rows += [(STAGE, metric_name("acc_min", name), min(scores), seconds, command),
+                 (STAGE, metric_name("acc_max", name), max(scores), seconds, command),
+                 (STAGE, metric_name("thread_spread", name), spread, seconds, command)]
+    rows.append((STAGE, "rerun_identical", float(identical), 0.0, command))
+    print(f"reruns identical: {identical}")
+    if not args.no_record:
+        append(rows)
+    return results
+
+
+if __name__ == "__main__":
+    main()
