@@ -1,19 +1,20 @@
 # The course's commands. `make course` and `make test` create .venv from the pinned requirements
 # when it is missing or older than them, so a fresh clone needs nothing else.
+# Paths stay relative to the checkout (make's path functions split a path that holds spaces).
 VENV    ?= .venv
 PYTHON  ?= python3
-BIN     := $(abspath $(VENV))/bin
+BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 # nbgrader shells out to `alembic`: the virtual environment's bin/ must come first on PATH
-export PATH := $(BIN):$(PATH)
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 # A local mirror of the photos beside the checkout (as in this project's CI) is used when present;
 # otherwise the course downloads the official archive on first use.
-MIRROR := $(abspath ../shared/data)
-ifneq ($(wildcard $(MIRROR)/cats_and_dogs_filtered),)
+MIRROR := $(shell cd .. && pwd)/shared/data
+ifeq ($(shell test -d "$(MIRROR)/cats_and_dogs_filtered" && echo yes),yes)
 export PRACTICUM_DATA_DIR ?= $(MIRROR)/cats_and_dogs_filtered
 endif
-ifneq ($(wildcard $(MIRROR)/holdout),)
+ifeq ($(shell test -d "$(MIRROR)/holdout" && echo yes),yes)
 export PRACTICUM_HOLDOUT_DIR ?= $(MIRROR)/holdout
 endif
 
@@ -45,7 +46,7 @@ tidy: $(STAMP)  ## clean notebooks before committing
 venv: $(STAMP)
 
 $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x "$(BIN)/python" || $(PYTHON) -m venv "$(VENV)"
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt

@@ -11,9 +11,9 @@ must not depend on the machine, so the threshold must sit clear of every answer 
 
 Each run is a fresh process that executes the solution's own cells (setup, parameters, data, then
 the answer's ``build_convnet`` and the learning test cell itself, hidden part included) with
-``SEED`` set, ``TF_NUM_INTRAOP_THREADS``/``TF_NUM_INTEROP_THREADS``/``OMP_NUM_THREADS`` set to the
-thread count and ``TF_DETERMINISTIC_OPS=1`` (as the grader's kernels run). The first seed also runs
-twice at the highest thread count, to show that a rerun gives the same numbers.
+``SEED`` set, in the environment of a grader's kernel with that many threads
+(``grader.execution.repeatable_env``). The first seed also runs twice at the highest thread count,
+to show that a rerun gives the same numbers.
 
 Rows, stage ``exercise4_threshold``: per answer ``acc_min[...]`` and ``acc_max[...]`` (the lower of
 the visible and hidden accuracies, over seeds and thread counts; ``seconds`` the mean time of a
@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from benchmarks.record import append, current_command, metric_name  # noqa: E402
+from grader.execution import QUIET_FAST_ENV, repeatable_env  # noqa: E402
 
 STAGE = "exercise4_threshold"
 LEARNING_CELL = "test_build_convnet_learns"
@@ -82,8 +83,7 @@ def run_once(answer: str, seed: int) -> dict:
 
 
 def run_in_subprocess(answer: str, seed: int, threads: int) -> dict:
-    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": str(threads),
-           "OMP_NUM_THREADS": str(threads), "TF_DETERMINISTIC_OPS": "1", "PRACTICUM_FAST": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {**os.environ, **QUIET_FAST_ENV, **repeatable_env(threads)}
     done = subprocess.run([sys.executable, __file__, "--worker", json.dumps({"answer": answer, "seed": seed})],
                           capture_output=True, text=True, env=env, cwd=ROOT)
     if done.returncode != 0:

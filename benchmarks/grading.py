@@ -9,10 +9,11 @@ each wrong one (loses exactly its parts), and hostile ones from the adversarial 
 passes: stock nbgrader believes them, ``practicum grade`` flags them). It is graded by
 
 1. stock ``nbgrader autograde``, serially (its per-cell timeout raised so that training can finish);
-2. ``practicum grade --jobs 2``: two local worker processes;
+2. ``practicum grade --jobs 2``: two local worker processes, twice (the second run, ``jobs2_repeat``,
+   must give every submission the same points as the first);
 3. ``practicum grade --scheduler`` on a ``LocalCluster`` of two single-threaded Dask workers on 127.0.0.1.
 
-Every kernel gets the same FAST environment. Stock nbgrader runs as its command; ``practicum grade``
+Every kernel gets the same FAST environment, with the grader's thread count (``repeatable_env``). Stock nbgrader runs as its command; ``practicum grade``
 runs as its command does (``grade``, then grades.csv and the feedback pages), in this process, so
 that its report's timings can be read. Rows (stage ``grading``):
 
@@ -27,7 +28,9 @@ that its report's timings can be read. Rows (stage ``grading``):
 - ``speedup_bound[...]``: stock wall time ÷ (the time our kernels' cells ran ÷ slots): the speedup
   of a grader that cost nothing, with the same kernels on the same cores;
 - ``same_scores[...]``: the share of non-hostile submissions whose every cell got the same points
-  as from stock nbgrader.
+  as from stock nbgrader;
+- ``same_scores_on_rerun[jobs2:exNN]``: the share of all submissions whose every cell got the same
+  points in ``jobs2`` and ``jobs2_repeat``.
 """
 
 import argparse
@@ -45,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "adversarial")]
 
 from benchmarks import record  # noqa: E402
-from grader.execution import QUIET_FAST_ENV  # noqa: E402
+from grader.execution import QUIET_FAST_ENV, repeatable_env  # noqa: E402
 from practicum import paths  # noqa: E402
 
 SLOTS = 2
@@ -78,7 +81,7 @@ def a_class(assignment: str, count: int) -> dict[str, tuple[str, str]]:
 
 
 def kernel_env() -> dict[str, str]:
-    env = {**os.environ, **QUIET_FAST_ENV}
+    env = {**os.environ, **QUIET_FAST_ENV, **repeatable_env()}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"  # nbgrader runs alembic
     env.pop("PRACTICUM_HOLDOUT_DIR", None)  # exercise 4 has no holdout test
     return env
@@ -150,6 +153,7 @@ def main(argv=None) -> None:
         runs = {"nbgrader_serial": (1,) + stock_nbgrader(work, args.assignment, learners)}
         os.environ.update(kernel_env())  # the same environment for our workers' kernels
         runs["jobs2"] = (SLOTS,) + practicum_grade(work, args.assignment, learners, "jobs2", jobs=SLOTS)
+        runs["jobs2_repeat"] = (SLOTS,) + practicum_grade(work, args.assignment, learners, "jobs2_repeat", jobs=SLOTS)
         from distributed import LocalCluster
 
         with LocalCluster(n_workers=SLOTS, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, env=kernel_env()) as cluster:
@@ -177,6 +181,12 @@ def main(argv=None) -> None:
             hostile = {learner: sum(v for k, v in result["points"].items() if k[0] == learner) for learner in learners if learner not in fair}
             print(f"  same points as stock on {len(agree)}/{len(fair)} non-hostile submissions; hostile got {hostile} "
                   f"(stock: { {l: sum(v for k, v in stock['points'].items() if k[0] == l) for l in hostile} })")
+    first, again = runs["jobs2"][2]["points"], runs["jobs2_repeat"][2]["points"]
+    changed = {learner for (learner, cell), value in first.items() if again.get((learner, cell)) != value}
+    rows.append(("grading", f"same_scores_on_rerun[jobs2:ex{args.assignment[:2]}]", round(1 - len(changed) / len(learners), 3),
+                 round(runs["jobs2_repeat"][1], 1), command))
+    print(f"jobs2 graded again: {len(learners) - len(changed)}/{len(learners)} submissions got the same points in every cell "
+          f"(changed: {sorted(changed)})")
     record.publish(rows, dry_run=args.no_record)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from nbgrader.utils import setenv
 
-from grader.execution import QUIET_FAST_ENV, BudgetedExecute, QuietTestCells
+from grader.execution import QUIET_FAST_ENV, BudgetedExecute, QuietTestCells, repeatable_env
 from grader.holdout import ScoreHoldout
 from grader.results import ExerciseResult, autograded_test_cells, result_from_cell
 from practicum import paths
@@ -26,7 +26,7 @@ def check_notebook(path: Path, timeout: float = 600) -> list[ExerciseResult]:
     path = Path(path)
     nb = read_notebook(path)
     resources = {"metadata": {"path": str(path.parent.resolve())}}
-    with setenv(**QUIET_FAST_ENV):  # the kernel inherits this process's environment
+    with setenv(**QUIET_FAST_ENV, **repeatable_env()):  # the kernel inherits this process's environment: as the grader's
         nb, resources = BudgetedExecute(budget=timeout, kernel_manager_class=QuietKernelManager).preprocess(nb, resources)
         scorer = ScoreHoldout(models_directory=str(paths.build_dir() / "models"), sandboxed=False, limits=_SCORING_LIMITS)
         nb, resources = scorer.preprocess(nb, resources)

@@ -31,6 +31,8 @@ def register(subparsers) -> None:
     grade.add_argument("--jobs", type=int, help="submissions graded at once on this machine (default: one per core)")
     grade.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="grade on the Dask cluster whose scheduler is there "
                        "instead of on this machine (see docs/grading.md)")
+    grade.add_argument("--threads", type=int, help="threads of each kernel's numerical libraries, whatever the machine: "
+                       "the same number gives the same numbers, and so the same grades, on every run (default: 2)")
     grade.add_argument("--timeout", type=float, default=600, help="seconds for each submission's notebooks (default: %(default)s)")
     grade.add_argument("--holdout", type=Path, help="the instructor's photos (cats/, dogs/) for model-quality tests "
                        "(default: $PRACTICUM_HOLDOUT_DIR)")
@@ -70,12 +72,14 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_grade(args: argparse.Namespace) -> int:
+    from grader.execution import GRADING_THREADS
     from grader.grade import grade
     from grader.reports import summary_table, write_csv, write_feedback
 
     _check_grade_inputs(args)
     report = grade(args.submissions, args.out, source=args.source, jobs=args.jobs, timeout=args.timeout, holdout=args.holdout,
-                   memory_gb=args.memory, sandbox=args.sandbox, scheduler=args.scheduler)
+                   memory_gb=args.memory, sandbox=args.sandbox, scheduler=args.scheduler,
+                   threads=args.threads or GRADING_THREADS)
     if report.note:
         print(f"warning: {report.note}", file=sys.stderr)
     write_csv(report.rows, args.out / "grades.csv")
@@ -92,6 +96,8 @@ def _check_grade_inputs(args: argparse.Namespace) -> None:
     """Wrong paths and unreadable solutions, found before any grading starts."""
     from practicum.tidy import read_notebook
 
+    if args.threads is not None and args.threads < 1:
+        raise CourseError(f"--threads {args.threads}: give each kernel at least 1 thread (default: 2)")
     for item in args.submissions:
         if not Path(item).exists():
             raise CourseError(f"{item}: no such file or folder; give submitted notebooks, folders of them or zips")

@@ -27,6 +27,7 @@ from grader import dispatch, gradebook
 from grader.confine import Limits
 from grader.course import Assignment, copy_source, error_rows, find_assignments
 from grader.dispatch import Workers
+from grader.execution import GRADING_THREADS
 from grader.jobs import AssignmentSource, GradingSettings, SubmissionJob, SubmissionResult
 from grader.results import GradeRow
 from grader.submissions import Submission, find_submissions
@@ -62,9 +63,10 @@ class GradeReport:
 
 def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: int | None = None, timeout: float = 600,
           holdout: Path | None = None, grace: float = STARTUP_GRACE, memory_gb: float = 8, sandbox: str = "auto",
-          scheduler: str | None = None, progress: bool | None = None) -> GradeReport:
+          scheduler: str | None = None, progress: bool | None = None, threads: int = GRADING_THREADS) -> GradeReport:
     """Grade every submission in ``inputs``: ``jobs`` at once here (default: one per core), or on the
-    Dask cluster whose scheduler is at ``scheduler``. ``progress``: a progress bar (None: on a terminal only)."""
+    Dask cluster whose scheduler is at ``scheduler``. ``progress``: a progress bar (None: on a terminal only).
+    ``threads``: each kernel's threads (see ``grader.execution.repeatable_env``)."""
     out = Path(out).resolve()
     course = _course_folder(out)
     assignments = find_assignments(Path(source))
@@ -78,11 +80,11 @@ def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: i
     with dispatch.workers(scheduler, jobs, sandbox, Path(holdout).resolve() if holdout else None) as workers:
         limits = Limits(memory_bytes=int(memory_gb * 2**30), processes=MAX_PROCESSES, file_bytes=MAX_FILE_BYTES,
                         cpu_seconds=int((timeout + grace) * workers.cores))
-        settings = GradingSettings(timeout, timeout + grace, limits, workers.sandboxed)
+        settings = GradingSettings(timeout, timeout + grace, limits, workers.sandboxed, threads)
         report = GradeReport(unplaced=unplaced, sandboxed=workers.sandboxed, note=workers.note, workers=workers.description)
         pending = []
         for submission in submissions:
-            fingerprint = _fingerprint(submission, assignments[submission.assignment], timeout, workers.sandboxed)
+            fingerprint = _fingerprint(submission, assignments[submission.assignment], timeout, workers.sandboxed, threads)
             stored = _stored_rows(_record_path(out, submission), fingerprint, signer)
             if stored is not None:
                 report.rows.extend(stored)
@@ -201,8 +203,8 @@ def _store(record_file: Path, fingerprint: str, rows: list[GradeRow], signer: _S
     record_file.write_text(json.dumps({"fingerprint": fingerprint, "rows": rows_text, "signature": signer.sign(fingerprint, rows_text)}))
 
 
-def _fingerprint(submission: Submission, assignment: Assignment, timeout: float, sandboxed: bool) -> str:
-    digest = hashlib.sha256(f"{assignment.fingerprint()}\0{timeout:g}\0{sandboxed}".encode())
+def _fingerprint(submission: Submission, assignment: Assignment, timeout: float, sandboxed: bool, threads: int) -> str:
+    digest = hashlib.sha256(f"{assignment.fingerprint()}\0{timeout:g}\0{sandboxed}\0{threads}".encode())
     for notebook, path in sorted(submission.notebooks.items()):
         digest.update(b"\0" + notebook.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()

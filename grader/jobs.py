@@ -43,6 +43,7 @@ class GradingSettings:
     hard_limit: float  # seconds after which the submission's kernel is killed, whatever it does
     limits: Limits
     sandboxed: bool
+    threads: int  # for each kernel's numerical libraries (grader.execution.repeatable_env)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from practicum.runner import QuietKernelManager
 #: Environment variables a kernel keeps; everything else (the holdout's folder above all) is dropped.
 KEPT_VARIABLES = ("PRACTICUM_FAST", "PRACTICUM_DATA_DIR", "TQDM_DISABLE", "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS",
                   "KERAS_BACKEND", "NBGRADER_EXECUTION", "MPLBACKEND", "PYTHONHASHSEED", "OMP_NUM_THREADS",
+                  "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                   "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL", "TZ")
 #: Where the kernel's private, writable cache, home and temporary files live inside the sandbox.
 PRIVATE_CACHE = "/tmp/cache"

@@ -30,7 +30,7 @@ from grader import gradebook
 from grader.autograde import autograde, rows_for, scores_of
 from grader.build import released_source
 from grader.course import error_rows, find_assignments
-from grader.execution import QUIET_FAST_ENV
+from grader.execution import QUIET_FAST_ENV, repeatable_env
 from grader.jobs import AssignmentSource, GradingSettings, PhotoArchive, SubmissionJob, SubmissionResult
 from grader.kernels import KernelSlot, Watchdog
 from grader.restore import prepared
@@ -54,15 +54,16 @@ def photo_folders() -> tuple[dict[str, str], list[Path]]:
     return {"PRACTICUM_DATA_DIR": str(root), "PRACTICUM_SHARED_CACHE_DIR": str(paths.cache_dir())}, readable
 
 
-def kernel_environment() -> tuple[dict[str, str], list[Path]]:
+def kernel_environment(threads: int) -> tuple[dict[str, str], list[Path]]:
     """The environment a kernel starts from (``grader.sandbox`` keeps only an allowlist of it) and
-    the folders it may read. Its numerical libraries start their default threads, as in a learner's
-    notebook and under stock nbgrader: a model's training, and so its grade, can depend on them."""
+    the folders it may read. Its numerical libraries use ``threads`` threads, whatever this machine
+    or a Dask worker would give them: a model's training, and so its grade, depends on them."""
     photo_env, readable = photo_folders()
-    env = {**os.environ, **QUIET_FAST_ENV, **photo_env,
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(paths.ROOT), os.environ.get("PYTHONPATH")]))}
+    env = dict(os.environ)
     for name in ("PRACTICUM_HOLDOUT_DIR", *_set_by_dask()):
         env.pop(name, None)
+    env.update({**QUIET_FAST_ENV, **repeatable_env(threads), **photo_env,
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(paths.ROOT), os.environ.get("PYTHONPATH")]))})
     return env, readable
 
 
@@ -159,7 +160,7 @@ def start_local_worker(settings: GradingSettings, sources: list[AssignmentSource
     cap = max(settings.limits.memory_bytes, WORKER_MEMORY) if settings.limits.memory_bytes else 0
     if cap:  # a flood of output from a kernel is this process's MemoryError, not the machine's
         resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
-    env, readable = kernel_environment()
+    env, readable = kernel_environment(settings.threads)
     bench = _workbench()
     bench.kernels.prepare(settings.limits, settings.sandboxed, readable, env)
     for source in sources:
@@ -171,7 +172,7 @@ def grade_submission(job: SubmissionJob, holdout: Path | PhotoArchive | None) ->
     start = time.perf_counter()
     bench, settings = _workbench(), job.settings
     course = bench.course(job.assignment)
-    env, readable = kernel_environment()
+    env, readable = kernel_environment(settings.threads)
     kernel = bench.kernels.take(settings.limits, settings.sandboxed, readable, env)
     try:
         for name, contents in job.extra_files:

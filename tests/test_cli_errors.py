@@ -79,6 +79,7 @@ def test_grade_with_wrong_paths_or_a_broken_source(not_json, tmp_path, capsys):
     one_line_error(capsys, ["grade", submission, "--out", out, "--source", tmp_path / "source"], tmp_path / "source", "no such folder")
     one_line_error(capsys, ["grade", submission, "--out", out, "--source", not_json.parent], not_json, "not valid JSON")
     one_line_error(capsys, ["grade", submission, "--out", out, "--holdout", tmp_path / "holdout"], tmp_path / "holdout", "--holdout")
+    one_line_error(capsys, ["grade", submission, "--out", out, "--threads", 0], "--threads 0", "at least 1 thread")
     assert not out.exists(), "nothing is graded when an input is wrong"
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from grader import sandbox
 from grader.build import release
+from grader.execution import GRADING_THREADS
 from grader.confine import Group, Limits
 from grader.holdout import HoldoutTest, copy_handed_in, predict_outside
 from grader.results import MESSAGE_LIMIT, redact
@@ -269,7 +270,7 @@ def test_the_next_kernel_is_started_before_its_submission_arrives_and_each_kerne
     from grader.kernels import KernelSlot
     from grader.worker import kernel_environment
 
-    env, readable = kernel_environment()
+    env, readable = kernel_environment(GRADING_THREADS)
     slot = KernelSlot(tmp_path)
     sandboxed = not sandbox.available()
     first = slot.take(LIMITS, sandboxed, readable, env)
@@ -290,7 +291,7 @@ def test_past_its_hard_limit_a_submissions_kernel_is_killed(tmp_path):
     from grader.kernels import Watchdog, start_kernel
     from grader.worker import kernel_environment
 
-    env, readable = kernel_environment()
+    env, readable = kernel_environment(GRADING_THREADS)
     kernel = start_kernel(tmp_path, LIMITS, not sandbox.available(), readable, env)
     try:
         with Watchdog(kernel, seconds=1) as watchdog:
