@@ -21,7 +21,14 @@ endif
 FULL ?=
 RUN_FLAGS := $(if $(FULL),--full,)
 
-.PHONY: course test lab data tidy build venv
+# Tests run two at a time (pytest-xdist); a module whose tests share one expensive set-up (a graded
+# batch, a JupyterLab server, the Colab-like environment) stays on one worker (xdist_group).
+PYTEST_JOBS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_JOBS) --dist loadgroup
+# What `make test-fast` leaves out: whatever starts a kernel, a server or a browser (pyproject.toml's markers).
+SLOW := notebooks or adversarial or colab or browser or kernels
+
+.PHONY: course test test-fast lab data tidy build venv
 
 # `course` runs every lesson and solution headless, then grades the solutions as if an "instructor"
 # had handed them in (full marks expected): the whole release → grade path, end to end.
@@ -31,8 +38,11 @@ course: $(STAMP) data  ## run every lesson and solution headless (FAST; FULL=1 f
 	$(BIN)/practicum grade build/self-grade --out build/grading || status=1; \
 	exit $$status
 
-test: $(STAMP)  ## the test suite
-	$(BIN)/python -m pytest
+test: $(STAMP)  ## the whole test suite, as CI runs it (its 30 slowest tests at the end)
+	$(PYTEST) --durations=30
+
+test-fast: $(STAMP)  ## the tests that start no kernel, server or browser: run them while working
+	$(PYTEST) -m "not ($(SLOW))"
 
 lab: $(STAMP) data  ## JupyterLab on the course (its settings in .jupyter/: no news pop-up)
 	$(BIN)/practicum lab

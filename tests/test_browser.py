@@ -46,6 +46,7 @@ RIGHT = "def flatten_and_scale(images):\n    return np.asarray(images, dtype=np.
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.xdist_group("browser"),  # one JupyterLab server and one browser for the module
     pytest.mark.skipif(sync_playwright is None, reason="no browser tests: Playwright for Python is not installed (pip install -r requirements.txt)"),
     pytest.mark.skipif(CHROMIUM is None, reason="no browser tests: no chromium here (apt-get install chromium, or set PRACTICUM_CHROMIUM)"),
     pytest.mark.skipif(not PHOTOS.is_dir(), reason="no browser tests: they need the photos (PRACTICUM_DATA_DIR)"),

@@ -40,6 +40,7 @@ EXERCISES = sorted(nb.stem for nb in paths.EXERCISES.glob("*.ipynb"))
 
 pytestmark = [
     pytest.mark.colab,
+    pytest.mark.xdist_group("colab"),  # one Colab-like environment, built into build/colab/venv by one worker
     pytest.mark.skipif(not PHOTOS.is_dir(), reason="needs the photos (PRACTICUM_DATA_DIR); Colab would download them"),
 ]
 

@@ -132,7 +132,7 @@ def test_when_every_url_fails_one_download_error_names_them_and_the_fix(http_ser
     assert leftovers(tmp_path / "downloads") == []
 
 
-@pytest.mark.parametrize("url", [closed_port_url(), "not-a-url", "ftp://127.0.0.1:1/x.zip"])
+@pytest.mark.parametrize("url", [closed_port_url(), "not-a-url", "ftp://127.0.0.1:1/x.zip"], ids=["closed-port", "not-a-url", "ftp"])
 def test_unreachable_or_malformed_url_is_a_download_error(url, archive_bytes, tmp_path):
     with pytest.raises(DownloadError) as caught:
         fetch_archive(spec_for([url], archive_bytes), tmp_path / "downloads", timeout=5)

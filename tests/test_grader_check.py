@@ -11,6 +11,8 @@ from grader.check import check_notebook
 from practicum import paths
 from practicum.checks import NOT_IMPLEMENTED
 
+pytestmark = [pytest.mark.kernels, pytest.mark.xdist_group("grader_check")]  # one checked set of notebooks
+
 _spec = importlib.util.spec_from_file_location("learners", Path(__file__).parent / "fixtures" / "grader" / "learners.py")
 learners = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(learners)

@@ -16,6 +16,8 @@ from grader.reports import summary_table, write_csv, write_feedback
 from grader.results import Status
 from practicum import paths
 
+pytestmark = [pytest.mark.kernels, pytest.mark.xdist_group("grader_grade")]  # one graded batch, read by every test
+
 _spec = importlib.util.spec_from_file_location("learners", Path(__file__).parent / "fixtures" / "grader" / "learners.py")
 learners = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(learners)

@@ -13,10 +13,13 @@ import sys
 from pathlib import Path
 
 import nbgrader
+import pytest
 from nbgrader.api import Gradebook
 
 from grader.grade import grade
 from grader.results import Status
+
+pytestmark = pytest.mark.kernels
 
 DOCS_COURSE = Path(nbgrader.__file__).parent / "docs" / "source" / "user_guide"
 

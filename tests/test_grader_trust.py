@@ -264,6 +264,7 @@ def test_a_cell_dressed_up_as_a_test_is_scanned_all_the_same():
     assert any("rebinds `check`" in finding for finding in scan(submitted, released))
 
 
+@pytest.mark.kernels
 def test_the_next_kernel_is_started_before_its_submission_arrives_and_each_kernel_is_new(tmp_path):
     from jupyter_core.utils import run_sync
 
@@ -285,6 +286,7 @@ def test_the_next_kernel_is_started_before_its_submission_arrives_and_each_kerne
     assert list(tmp_path.iterdir()) == [], "closing the slot stops the kernel it held and removes its folders"
 
 
+@pytest.mark.kernels
 def test_past_its_hard_limit_a_submissions_kernel_is_killed(tmp_path):
     from jupyter_core.utils import run_sync
 

@@ -36,6 +36,7 @@ def test_each_exercise_is_passed_failed_or_not_started(copies):
     assert (untouched.status, untouched.points, untouched.max_points, untouched.first_failure) == ("not started", 0, 3, "")
 
 
+@pytest.mark.kernels
 def test_saved_outputs_are_read_without_running_and_a_check_never_run_fails(copies, tmp_path):
     executed = tmp_path / "executed.ipynb"
     nb = read_notebook(copies / "correct.ipynb")

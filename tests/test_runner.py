@@ -23,6 +23,7 @@ def write(path, *sources):
     return path
 
 
+@pytest.mark.kernels
 def test_a_notebook_runs_in_fast_mode_and_its_metrics_reach_the_table(tmp_path, build):
     notebook = write(tmp_path / "lessons" / "07_demo.ipynb",
                      "from practicum.notebook import fast_mode, save_metrics",
@@ -37,6 +38,7 @@ def test_a_notebook_runs_in_fast_mode_and_its_metrics_reach_the_table(tmp_path, 
     assert "07_demo  ok" in format_table([result])
 
 
+@pytest.mark.kernels
 def test_full_mode_reaches_the_kernel(tmp_path, build):
     notebook = write(tmp_path / "n" / "08_full.ipynb",
                      "from practicum.notebook import fast_mode, save_metrics",
@@ -44,6 +46,7 @@ def test_full_mode_reaches_the_kernel(tmp_path, build):
     assert run_notebook(notebook, fast=False).metrics == {"fast": False}
 
 
+@pytest.mark.kernels
 def test_a_failing_notebook_names_its_cell_and_the_run_goes_on(tmp_path, build, capsys):
     bad = write(tmp_path / "n" / "01_bad.ipynb", "x = 1", "1 / 0", "print('never')")
     good = write(tmp_path / "n" / "02_good.ipynb", "print('fine')")
@@ -64,6 +67,7 @@ def test_a_notebook_that_is_not_json_is_one_failed_row(tmp_path, build):
     assert "not a notebook" in result.error and str(broken) in result.error
 
 
+@pytest.mark.kernels
 def test_stale_metrics_of_an_earlier_run_are_not_reported(tmp_path, build):
     stale = build / "metrics" / "04_old.json"
     stale.parent.mkdir(parents=True)

@@ -29,7 +29,7 @@ from grader.reports import write_csv, write_feedback
 from practicum import paths
 from practicum.tidy import read_notebook
 
-pytestmark = [pytest.mark.adversarial, pytest.mark.notebooks]
+pytestmark = [pytest.mark.adversarial, pytest.mark.notebooks, pytest.mark.xdist_group("adversarial")]
 
 TIMEOUT = 60  # seconds per submission: ample for a correct one on 2 loaded cores, short for the loops
 MEMORY_GB = 3  # the cap on each submission; the memory bomb asks for far more
