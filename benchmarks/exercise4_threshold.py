@@ -7,7 +7,8 @@ Exercise 4's learning test (``solutions/04_convnet_from_scratch.ipynb``, cell
 epochs and needs a validation accuracy of at least the threshold on two sets of 400 validation
 photos (the visible one, drawn with ``SEED``, and the hidden one, drawn with ``SEED + 1``). A grade
 must not depend on the machine, so the threshold must sit clear of every answer in
-``tests/answers/ex04.py`` whatever the seed and the number of threads TensorFlow uses.
+``tests/answers/ex04.py`` whatever the seed and the number of threads TensorFlow uses. (The test
+trains from a second seeded start when the first falls short: ``SEED`` and ``SEED + 1``.)
 
 Each run is a fresh process that executes the solution's own cells (setup, parameters, data, then
 the answer's ``build_convnet`` and the learning test cell itself, hidden part included) with
@@ -15,10 +16,12 @@ the answer's ``build_convnet`` and the learning test cell itself, hidden part in
 (``grader.execution.repeatable_env``). The first seed also runs twice at the highest thread count,
 to show that a rerun gives the same numbers.
 
-Rows, stage ``exercise4_threshold``: per answer ``acc_min[...]`` and ``acc_max[...]`` (the lower of
-the visible and hidden accuracies, over seeds and thread counts; ``seconds`` the mean time of a
-run), ``thread_spread[...]`` (the largest difference between two thread counts at one seed), and
-``rerun_identical`` (1.0 when every rerun reproduced its accuracies exactly).
+Rows, stage ``exercise4_threshold``, per answer over seeds and thread counts: ``visible_min[...]``,
+``visible_max[...]`` (the accuracy the visible test decides on: the first start's, or the second's
+when the first fell short), ``hidden_min[...]`` (the hidden test's, where it ran), ``pass_rate[...]``
+(the share of runs in which the learning cell passed), ``thread_spread[...]`` (the largest
+difference of the visible accuracy between two thread counts at one seed); ``seconds`` is the mean
+time of the cell. And ``rerun_identical``: 1.0 when every rerun reproduced its accuracies exactly.
 """
 
 import argparse
@@ -119,17 +122,23 @@ def main(argv=None) -> dict:
 
     command, rows, identical = current_command(), [], True
     for name in answers:
-        scores = [min(r["visible"], r["hidden"] if r["hidden"] is not None else r["visible"])
-                  for seed in args.seeds for threads in args.threads for r in results[(name, seed, threads)][:1]]
+        first = [results[(name, seed, threads)][0] for seed in args.seeds for threads in args.threads]
+        visible = [r["visible"] for r in first]
+        hidden = [r["hidden"] for r in first if r["hidden"] is not None]
         spread = max(abs(results[(name, seed, a)][0]["visible"] - results[(name, seed, b)][0]["visible"])
                      for seed in args.seeds for a in args.threads for b in args.threads)
+        passed = float(np.mean([r["passed"] for r in first]))
         seconds = float(np.mean([r["seconds"] for key, found in results.items() if key[0] == name for r in found]))
         reruns = results[(name, args.seeds[0], max(args.threads))]
         identical &= all((r["visible"], r["hidden"]) == (reruns[0]["visible"], reruns[0]["hidden"]) for r in reruns)
-        print(f"{name:<45} min {min(scores):.4f}  max {max(scores):.4f}  thread spread {spread:.4f}")
-        rows += [(STAGE, metric_name("acc_min", name), min(scores), seconds, command),
-                 (STAGE, metric_name("acc_max", name), max(scores), seconds, command),
+        print(f"{name:<45} visible {min(visible):.4f}-{max(visible):.4f}  hidden min {min(hidden) if hidden else float('nan'):.4f}  "
+              f"passed {passed:.2f}  thread spread {spread:.4f}")
+        rows += [(STAGE, metric_name("visible_min", name), min(visible), seconds, command),
+                 (STAGE, metric_name("visible_max", name), max(visible), seconds, command),
+                 (STAGE, metric_name("pass_rate", name), passed, seconds, command),
                  (STAGE, metric_name("thread_spread", name), spread, seconds, command)]
+        if hidden:
+            rows.append((STAGE, metric_name("hidden_min", name), min(hidden), seconds, command))
     rows.append((STAGE, "rerun_identical", float(identical), 0.0, command))
     print(f"reruns identical: {identical}")
     if not args.no_record:

@@ -7,6 +7,7 @@ and every learner's every graded cell must come out the same.
 
 import csv
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -31,7 +32,7 @@ def _copy_course(target: Path) -> Path:
 
 def _start_stock_autograde(course: Path) -> subprocess.Popen:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    nbgrader_command = f"{sys.executable} -m nbgrader"
+    nbgrader_command = f"{shlex.quote(sys.executable)} -m nbgrader"  # a checkout's path may hold spaces
     with open(course / "nbgrader.log", "wb") as log:
         return subprocess.Popen(f"{nbgrader_command} generate_assignment ps1 && {nbgrader_command} autograde ps1", shell=True,
                                 cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -1,7 +1,9 @@
 """The same submission gets the same points on every run: exercise 4's answer sets
 (``tests/answers/ex04.py``: right answers written differently, plausible wrong ones), graded by
 ``practicum grade`` with one thread and with two threads per kernel, get identical points in every
-cell, and every answer keeps or loses exactly what tests/test_exercise_answers.py says it does.
+cell; the solution's answer and every right answer keep full marks, and every wrong one loses exactly
+the test cells tests/answers/ex04.py names (this is where exercise 4's answers are checked, instead of
+tests/test_exercise_answers.py, which runs the other exercises' answers in-process).
 
 The learning test trains a network for 5 epochs: how TensorFlow splits its sums between threads
 changes the last bits of every step, so this is where a grade could depend on the machine. The
@@ -29,8 +31,9 @@ ASSIGNMENT = "04_convnet_from_scratch"
 
 
 def answer_sets() -> dict[str, tuple[dict[str, str], list[str]]]:
-    """learner id → (answer sources, the test cells the answers must fail)."""
-    found = {f"right{index}": (answers, []) for index, answers in enumerate(ex04.RIGHT.values())}
+    """learner id → (answer sources, the test cells the answers must fail); ``solution``: the solution's own answer."""
+    found = {"solution": ({}, [])}
+    found.update({f"right{index}": (answers, []) for index, answers in enumerate(ex04.RIGHT.values())})
     found.update({f"wrong{index}": answers for index, answers in enumerate(ex04.WRONG.values())})
     return found
 

@@ -22,7 +22,7 @@ from nbgrader.utils import setenv
 
 from grader.build import build_exercise, release
 from grader.check import check_notebook
-from grader.execution import QUIET_FAST_ENV, BudgetedExecute
+from grader.execution import QUIET_FAST_ENV, BudgetedExecute, repeatable_env
 from grader.holdout import HoldoutTest
 from grader.results import Status
 from practicum import paths
@@ -150,7 +150,7 @@ def _by_name(results) -> dict:
 def _execute(path: Path) -> nbformat.NotebookNode:
     """Run a notebook the way ``grader.check`` does and return it with its outputs."""
     nb = read_notebook(path)
-    with setenv(**QUIET_FAST_ENV):
+    with setenv(**QUIET_FAST_ENV, **repeatable_env()):
         nb, _ = BudgetedExecute(budget=600).preprocess(nb, {"metadata": {"path": str(path.parent.resolve())}})
     return nb
 

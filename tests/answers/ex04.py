@@ -53,8 +53,9 @@ WRONG = {
     "label-smoothing": ({"build_convnet": PRACTICUM.replace("keras.losses.BinaryCrossentropy()",
                                                            "keras.losses.BinaryCrossentropy(label_smoothing=0.1)")},
                         ["test_build_convnet_loss"]),
+    # it learns, more slowly (about 0.62 after the learning test's 10 epochs, against 0.66-0.72): it loses the rescaling point
     "no-rescaling": ({"build_convnet": PRACTICUM.replace(", keras.layers.Rescaling(1.0 / 255)", "")},
-                     ["test_build_convnet_rescaling", "test_build_convnet_learns"]),
+                     ["test_build_convnet_rescaling"]),
     "learning-rate-0.1": ({"build_convnet": PRACTICUM.replace("learning_rate=0.001", "learning_rate=0.1")},
                           ["test_build_convnet_learns"]),
     "not-compiled": ({"build_convnet": PRACTICUM.replace("model.compile(", "dict(")},
