@@ -163,6 +163,25 @@ def no_process_left_behind():
     assert not described, f"{len(described)} process(es) started by the suite outlived it (pid {os.getpid()}):\n" + "\n".join(described)
 
 
+# --- pytest-xdist's groups ----------------------------------------------------------------------
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """``--dist loadgroup``: what pytest-xdist's own hook means to do. pytest-xdist 3.8 marks a test of an
+    ``xdist_group`` by setting ``item._nodeid``, which pytest 9 no longer reads (a node's id is ``item._id``),
+    so every group would be spread over the workers: a module's shared set-up (a graded batch, the Colab-like
+    environment) would run on each, and race for the same files."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                         for mark in item.iter_markers("xdist_group")})
+        if groups and "@" not in item.nodeid.rpartition("]")[2]:  # not already suffixed (a pytest-xdist that works)
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(groups)}")
+
+
 # --- environment -----------------------------------------------------------------------------
 
 @pytest.fixture
