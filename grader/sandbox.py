@@ -72,9 +72,8 @@ def tmp_skeletons(folders: list[Path]) -> list[str]:
     binds, as the rest of the file system is: a write to ``<checkout>/canary`` fails in the sandbox
     wherever the checkout lives, instead of landing in the scratch space."""
     targets = {os.path.abspath(folder) for folder in folders}  # where bwrap mounts them: links not followed
-    tops = {os.path.join("/tmp", Path(target).parts[2]) for target in targets
-            if len(Path(target).parts) > 3 and Path(target).parts[1] == "tmp"}
-    return sorted(tops - targets)
+    parts = [Path(target).parts for target in targets]
+    return sorted({f"/tmp/{part[2]}" for part in parts if len(part) > 3 and part[1] == "tmp"} - targets)
 
 
 def python_folders() -> list[Path]:
