@@ -58,7 +58,9 @@ def colab_python() -> Path:
     if not (python.exists() and stamp.exists() and stamp.read_text() == "\n".join(pins)):
         shutil.rmtree(venv, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pins],
+        # --no-compile: pip would byte-compile every module of every package (a third of the install); the kernels
+        # compile the few they import, once (their environment lets Python write its caches)
+        install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile", *pins],
                                  capture_output=True, text=True)
         if install.returncode != 0:
             pytest.skip(f"no Colab-like environment: pip could not install Colab's packages ({install.stderr.strip().splitlines()[-1]})")

@@ -127,14 +127,14 @@ def make_augmentation():
     return keras.Sequential([keras.layers.RandomFlip("horizontal"), keras.layers.RandomZoom(0.15),
                              keras.layers.RandomBrightness(0.1, value_range=(0, 255))])
 ''',
-    # a different network trained with plain fit and Adam
+    # a different network ("same" padding, a smaller dense layer) trained with plain fit and Adam
     "train_model": '''
 def train_model(train_data, validation_data, image_size, epochs):
     inputs = keras.Input(shape=(None, None, 3))
     x = keras.layers.Resizing(image_size, image_size)(inputs)
     x = make_augmentation()(x)
     x = keras.layers.Rescaling(1 / 255)(x)
-    for filters in (32, 64, 64):
+    for filters in (16, 32, 64):
         x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
         x = keras.layers.MaxPooling2D()(x)
     x = keras.layers.Flatten()(x)

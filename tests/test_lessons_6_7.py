@@ -81,10 +81,10 @@ def train_transfer_model(images, labels, image_size, epochs):
     model = build_classifier(net, image_size)
     x = images.astype("float32")
     model.compile(keras.optimizers.RMSprop(1e-3), "binary_crossentropy")
-    model.fit(x, labels, epochs=epochs, batch_size=16, verbose=0)
-    unfreeze_top(net, 30)
+    model.fit(x, labels, epochs=epochs, batch_size=32, verbose=0)
+    unfreeze_top(net, 12)
     model.compile(keras.optimizers.RMSprop(1e-5), "binary_crossentropy")
-    model.fit(x, labels, epochs=1, batch_size=16, verbose=0)
+    model.fit(x, labels, epochs=1, batch_size=32, verbose=0)
     return model
 ''',
 }

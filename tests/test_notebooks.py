@@ -6,16 +6,53 @@ from practicum.runner import course_notebooks, run_notebook
 
 NOTEBOOKS = course_notebooks()
 
+# A lesson that reads what an earlier lesson saved under build/ (lesson 7 reads lesson 6's fine-tuned
+# model; lesson 5 plots lesson 4's training history, or trains it again) runs after it, on the same
+# worker (pytest-xdist keeps a group together, in collection order), in the same build folder.
+READS_FROM = {"05_preventing_overfitting": "04_convnet_from_scratch", "07_photo_search": "06_transfer_learning"}
+
+
+def chain(notebook) -> str | None:
+    """The name of the lessons ``notebook`` shares a build folder with, or None for a notebook alone."""
+    if notebook.parent.name != "notebooks":
+        return None
+    for reader, writer in READS_FROM.items():
+        if notebook.stem in (reader, writer):
+            return f"lessons-{writer[:2]}-{reader[:2]}"
+    return None
+
+
+def params() -> list:
+    return [pytest.param(nb, id=f"{nb.parent.name}/{nb.stem}", marks=[pytest.mark.xdist_group(chain(nb))] if chain(nb) else [])
+            for nb in NOTEBOOKS]
+
 
 @pytest.fixture(scope="module")
-def build_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("build")
+def build_dirs(tmp_path_factory):
+    """One build folder per chain of lessons (and per notebook alone), made on first use."""
+    made = {}
+
+    def build_dir(notebook):
+        name = chain(notebook) or f"{notebook.parent.name}-{notebook.stem}"
+        if name not in made:
+            made[name] = tmp_path_factory.mktemp(name)
+        return made[name]
+
+    return build_dir
 
 
 @pytest.mark.notebooks
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[f"{nb.parent.name}/{nb.stem}" for nb in NOTEBOOKS])
-def test_notebook_runs_in_fast_mode(notebook, build_dir, monkeypatch):
-    monkeypatch.setenv("PRACTICUM_BUILD_DIR", str(build_dir))
+@pytest.mark.parametrize("notebook", params())
+def test_notebook_runs_in_fast_mode(notebook, build_dirs, monkeypatch):
+    monkeypatch.setenv("PRACTICUM_BUILD_DIR", str(build_dirs(notebook)))
     result = run_notebook(notebook, fast=True, cell_timeout=900)
     assert result.status == "ok", result.error
     assert result.headline is not None, "the notebook should save its metrics (practicum.notebook.save_metrics)"
+
+
+def test_lessons_that_read_an_earlier_lessons_files_run_with_it():
+    ids = [param.id for param in params()]
+    marks = {param.id: param.marks for param in params()}
+    for reader, writer in READS_FROM.items():
+        assert marks[f"notebooks/{reader}"] == marks[f"notebooks/{writer}"] != []
+        assert ids.index(f"notebooks/{writer}") < ids.index(f"notebooks/{reader}"), "the writer is collected first"
