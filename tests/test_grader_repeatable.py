@@ -3,8 +3,8 @@
 ``practicum grade``. Graded with two threads per kernel (the default), the solution's answer and every
 right answer keep full marks and every wrong one loses exactly the test cells tests/answers/ex04.py
 names (this is where exercise 4's answers are checked, instead of tests/test_exercise_answers.py,
-which runs the other exercises' answers in-process). Graded again with one thread, the answers whose
-networks learn get identical points in every cell.
+which runs the other exercises' answers in-process). Graded again with one thread, the answers nearest
+the learning test's threshold get identical points in every cell.
 
 The learning test trains a network for 10 epochs: how TensorFlow splits its sums between threads
 changes the last bits of every step, so this is where a grade could depend on the machine. The
@@ -71,17 +71,20 @@ def test_every_answer_keeps_its_points_or_loses_exactly_the_part_it_breaks(two_t
         assert lost == set(must_fail), f"{learner} lost points in {sorted(lost)}, expected {sorted(must_fail)}"
 
 
-# Regraded with one thread: every answer whose network learns, so that a thread count could move its accuracy across
-# the threshold. The networks that cannot learn (softmax on one unit, learning rate 0.1) score 0.500 from both starts
-# at every thread count (benchmarks/exercise4_threshold.py, thread_spread 0.000) and the uncompiled one fails before
-# training: grading them again would test nothing the threads change.
-CANNOT_LEARN = ("softmax-on-one-unit", "learning-rate-0.1", "not-compiled")
+# Regraded with one thread: the answers nearest the learning test's threshold (0.56), where a thread count could move an
+# accuracy across it. The lowest accuracies benchmarks/exercise4_threshold.py measured at one and two threads over seeds
+# (rows acc_min, visible_min): no-rescaling 0.582, minus-one-to-one-with-weight-decay and mean-squared-error 0.644, the
+# solution's network (as practicum-built-with-add) 0.652; label smoothing 0.654; the networks that cannot learn score
+# 0.500 at every thread count and the uncompiled one fails before training.
+NEAREST_THE_THRESHOLD = {"solution": "the solution's network", "right2": "minus-one-to-one-with-weight-decay",
+                         "wrong1": "mean-squared-error", "wrong3": "no-rescaling"}
 
 
-def test_the_answers_that_learn_get_the_same_points_with_one_thread(tmp_path, two_threads):
-    wrong_ids = {f"wrong{index}": name for index, name in enumerate(ex04.WRONG)}
-    learners = {learner: sets for learner, sets in answer_sets().items() if wrong_ids.get(learner) not in CANNOT_LEARN}
-    assert len(learners) == len(answer_sets()) - len(CANNOT_LEARN)
+def test_the_answers_nearest_the_threshold_get_the_same_points_with_one_thread(tmp_path, two_threads):
+    names = {"solution": "the solution's network", **{f"right{i}": name for i, name in enumerate(ex04.RIGHT)},
+             **{f"wrong{i}": name for i, name in enumerate(ex04.WRONG)}}
+    assert {learner: names[learner] for learner in NEAREST_THE_THRESHOLD} == NEAREST_THE_THRESHOLD, "tests/answers/ex04.py changed order"
+    learners = {learner: sets for learner, sets in answer_sets().items() if learner in NEAREST_THE_THRESHOLD}
     one_thread = grade_batch(tmp_path, learners, threads=1)
     assert {who for who, _ in one_thread} == set(learners)
     differ = {key: (value, two_threads.get(key)) for key, value in one_thread.items() if two_threads.get(key) != value}

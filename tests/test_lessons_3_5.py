@@ -158,7 +158,7 @@ def test_lesson_5_unanswered_exercise_fails_cleanly(tmp_path):
 
 
 def test_lesson_5_answers_written_differently_get_full_marks_on_the_holdout(tmp_path, holdout_env, monkeypatch):
-    """The solution's full marks are checked by the course run (test_notebooks) and `practicum check`;
+    """The solution's full marks are checked on the simulated Colab (test_colab, every check included) and by `practicum check`;
     here a different augmentation and network, trained with plain fit, must pass the hidden holdout test."""
     monkeypatch.setenv("PRACTICUM_BUILD_DIR", str(tmp_path / "build"))
     solution = read_notebook(paths.SOLUTIONS / "05_preventing_overfitting.ipynb")

@@ -3,7 +3,7 @@
 For each exercise: the released notebook fails every graded test with "not implemented yet" and no
 other cell errors; answers written differently from the solution get full marks; plausible wrong
 answers lose the points of the part they break, and only those. The solutions' own full marks are
-checked by the course run (tests/test_notebooks.py) and `make course`.
+checked on the simulated Colab (tests/test_colab.py, every check included) and by `make course`.
 """
 
 import numpy as np

@@ -1,10 +1,12 @@
-"""Every lesson and solution runs top to bottom, headless, in FAST mode, with the real photos."""
+"""Every lesson runs top to bottom, headless, in FAST mode, with the real photos. (The solutions, every
+check included, run on the simulated Colab: tests/test_colab.py.)"""
 
 import pytest
 
+from practicum import paths
 from practicum.runner import course_notebooks, run_notebook
 
-NOTEBOOKS = course_notebooks()
+NOTEBOOKS = course_notebooks([paths.NOTEBOOKS])
 
 # A lesson that reads what an earlier lesson saved under build/ (lesson 7 reads lesson 6's fine-tuned
 # model; lesson 5 plots lesson 4's training history, or trains it again) runs after it, on the same
@@ -13,9 +15,7 @@ READS_FROM = {"05_preventing_overfitting": "04_convnet_from_scratch", "07_photo_
 
 
 def chain(notebook) -> str | None:
-    """The name of the lessons ``notebook`` shares a build folder with, or None for a notebook alone."""
-    if notebook.parent.name != "notebooks":
-        return None
+    """The name of the lessons ``notebook`` shares a build folder with, or None for a lesson alone."""
     for reader, writer in READS_FROM.items():
         if notebook.stem in (reader, writer):
             return f"lessons-{writer[:2]}-{reader[:2]}"
@@ -29,11 +29,11 @@ def params() -> list:
 
 @pytest.fixture(scope="module")
 def build_dirs(tmp_path_factory):
-    """One build folder per chain of lessons (and per notebook alone), made on first use."""
+    """One build folder per chain of lessons (and per lesson alone), made on first use."""
     made = {}
 
     def build_dir(notebook):
-        name = chain(notebook) or f"{notebook.parent.name}-{notebook.stem}"
+        name = chain(notebook) or notebook.stem
         if name not in made:
             made[name] = tmp_path_factory.mktemp(name)
         return made[name]
