@@ -1,5 +1,11 @@
-"""The adversarial corpus: hostile or broken submissions of the real exercises, each with the exact
+"""The adversarial corpus: hostile or broken submissions of a real exercise, each with the exact
 outcome a trustworthy grader gives it.
+
+Every case is a submission of lesson 1's exercise (``solutions/01_raw_pixels.ipynb``, 10 points):
+it has everything an attack needs (five answer cells, hidden tests, a model handed in and scored on
+the instructor's holdout outside the sandbox, photos read through the shared cache), and its kernel
+imports no TensorFlow, so the corpus grades in a few seconds a case. The grader's defences do not
+depend on the exercise.
 
 A case is a base (the released exercise, blank or with the solution's answers typed in) plus a
 mutation (attack code in an answer cell, cells deleted, reordered or edited, metadata stripped, the
@@ -41,9 +47,14 @@ _learners = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_learners)
 _without_cell, _stripped = _learners._without_cell, _learners._stripped
 
-CONV, PIXELS = "03_convolutions", "01_raw_pixels"
+PIXELS = "01_raw_pixels"
+#: Its first two exercises: attacks go in their answer cells, and the reading attacks try to steal their answers.
+#: The cases that edit the notebook's structure edit the second, which no later exercise uses (the classifier of
+#: the last exercise calls the first).
+FIRST, SECOND = "flatten_and_scale", "class_mean_images"
+TEST_FIRST, TEST_SECOND = f"test_{FIRST}", f"test_{SECOND}"
 #: Learners whose answers other cases try to steal, or whose grades they try to lower.
-HONEST_CONV, HONEST_PIXELS = "a0_honest", "zz_honest"  # names sort first / last: graded first / last
+HONEST_FIRST, HONEST_LAST = "a0_honest", "zz_honest"  # names sort first / last: graded first / last
 
 
 @dataclass(frozen=True)
@@ -62,7 +73,7 @@ class Context:
         """Files an attack tries to write outside its workspace; none may exist after grading."""
         name = f"canary-{self.marker}"
         return [self.root / name, self.root / "solutions" / name, self.out / name, self.out / "course" / name,
-                self.out / "course" / "source" / CONV / name, self.inputs / name, self.cache / name,
+                self.out / "course" / "source" / PIXELS / name, self.inputs / name, self.cache / name,
                 Path("/tmp") / name, Path("/dev/shm") / name, Path.home() / name]
 
 
@@ -169,9 +180,9 @@ check = lambda name: contextlib.suppress(Exception)  # every check passes, whate
 
 _NO_EXPECTATIONS = """
 expect = expect_close = expect_shape = lambda *args, **kwargs: None  # every expectation holds
-def conv2d(*args, **kwargs):
+def flatten_and_scale(*args, **kwargs):
     return np.zeros(1)
-def max_pool(*args, **kwargs):
+def class_mean_images(*args, **kwargs):
     return np.zeros(1)
 """
 
@@ -188,10 +199,10 @@ practicum.checks.check.__wrapped__.__code__ = _swallow.__code__
 
 _PATCH_NUMPY = """
 np.allclose = lambda *args, **kwargs: True  # what expect_close compares with
-def conv2d(image, kernels, stride=1, padding="valid"):
-    return np.zeros(keras_conv(image, kernels, stride, padding).shape)  # the right shape, the wrong values
-def max_pool(image, size=2, stride=None, padding="valid"):
-    return np.zeros(keras_pool(image, size, stride, padding).shape)
+def flatten_and_scale(images):
+    return np.zeros((len(images), np.asarray(images)[0].size))  # the right shape, the wrong values
+def class_mean_images(images, labels):
+    return np.zeros((2, *np.shape(images)[1:]))
 """
 
 _PATCH_BUILTINS = """
@@ -236,13 +247,13 @@ get_ipython().input_transformers_cleanup.append(lambda lines: [])  # every later
 _LEAK_TEST_SOURCE = """
 import linecache, sys
 def _test_source():
-    caller = sys._getframe(2)  # the test cell that called conv2d or max_pool
+    caller = sys._getframe(2)  # the test cell that called flatten_and_scale or class_mean_images
     source = "".join(linecache.getlines(caller.f_code.co_filename))
     print(source)
     return source
-def conv2d(*args, **kwargs):
+def flatten_and_scale(*args, **kwargs):
     raise ValueError(_test_source())  # the failure message: the test's source, hidden tests included
-def max_pool(*args, **kwargs):
+def class_mean_images(*args, **kwargs):
     raise ValueError(_test_source())
 """
 
@@ -289,7 +300,7 @@ subprocess.Popen([sys.executable, "-c", SCRIPT, MARKER], start_new_session=True,
 """
 
 #: Find answer code (and hidden tests) in notebooks and gradebooks under some folders: run the first
-#: definition of each answer that agrees with Keras, and print the hidden tests.
+#: definition of each of the first two answers that computes the right thing, and print the hidden tests.
 _STEAL = """
 import ast, json, os, sqlite3
 def _files(place, depth=6, limit=20000):
@@ -316,11 +327,11 @@ def _works(name, code):
     space = {"np": np}
     try:
         exec(code, space)
-        maps = np.random.default_rng(0).normal(size=(6, 5, 2))
-        if name == "conv2d":
-            bank = np.random.default_rng(1).normal(size=(3, 3, 2, 2))
-            return np.allclose(space[name](maps, bank, 2, "same"), keras_conv(maps, bank, 2, "same"), atol=1e-4)
-        return np.allclose(space[name](maps, 3, 2, "same"), keras_pool(maps, 3, 2, "same"), atol=1e-5)
+        photos = np.random.default_rng(0).integers(0, 256, (4, 3, 2, 3)).astype(np.uint8)
+        if name == "flatten_and_scale":
+            return np.allclose(space[name](photos), photos.reshape(4, -1) / 255.0)
+        labels = np.array([0, 1, 1, 0])
+        return np.allclose(space[name](photos, labels), np.stack([photos[labels == c].mean(axis=0) for c in (0, 1)]))
     except Exception:
         return False
 stolen, hidden_tests = {}, []
@@ -331,14 +342,14 @@ for place in PLACES:
         except Exception:
             continue
         for text in texts:
-            for name in ("conv2d", "max_pool"):
+            for name in ("flatten_and_scale", "class_mean_images"):
                 code = _definition(text, name) if name not in stolen else None
                 if code and _works(name, code):
                     stolen[name] = code
             if "BEGIN HIDDEN TESTS" in text:
                 hidden_tests.append(text)
 print("\\n".join(hidden_tests))  # into the autograded notebook, and whatever reaches the learner
-for name in ("conv2d", "max_pool"):
+for name in ("flatten_and_scale", "class_mean_images"):
     exec(stolen.get(name, f"def {name}(*args, **kwargs):\\n    raise NotImplementedError()"))
 """
 
@@ -359,9 +370,9 @@ try:
         code = b"".join(iter(lambda: connection.recv(65536), b"")).decode()
     exec(code)  # the answers, from a server on this machine
 except OSError:
-    def conv2d(*args, **kwargs):
+    def flatten_and_scale(*args, **kwargs):
         raise NotImplementedError()
-    max_pool = conv2d
+    class_mean_images = flatten_and_scale
 """
 
 _FORK_BOMB = """
@@ -460,10 +471,10 @@ def train_pixel_classifier(images, labels):
 
 def _reordered(nb):
     """Exercise 2 before exercise 1, and exercise 1's test at the very end: each test still after its answer."""
-    first, second, end = _index(nb, "conv2d") - 1, _index(nb, "max_pool") - 1, _index(nb, "test_max_pool") + 1
-    test_conv = nb.cells[_index(nb, "test_conv2d")]
-    exercise1 = [cell for cell in nb.cells[first:second] if cell is not test_conv]
-    nb.cells = nb.cells[:first] + nb.cells[second:end] + exercise1 + nb.cells[end:] + [test_conv]
+    first, second, end = _index(nb, FIRST) - 1, _index(nb, SECOND) - 1, _index(nb, TEST_SECOND) + 1
+    test_first = nb.cells[_index(nb, TEST_FIRST)]
+    exercise1 = [cell for cell in nb.cells[first:second] if cell is not test_first]
+    nb.cells = nb.cells[:first] + nb.cells[second:end] + exercise1 + nb.cells[end:] + [test_first]
     return nb
 
 
@@ -474,20 +485,20 @@ def _duplicate_ids(nb):
 
 
 def _edited_test(nb):
-    nb.cells[_index(nb, "test_conv2d")].source = "pass  # no tests here"
+    nb.cells[_index(nb, TEST_SECOND)].source = "pass  # no tests here"
     return nb
 
 
 def _edited_test_metadata(nb):
-    cell = nb.cells[_index(nb, "test_conv2d")]
+    cell = nb.cells[_index(nb, TEST_SECOND)]
     cell.source = "pass  # an answer now, not a test"
     cell.metadata.nbgrader.update(grade=True, solution=True, locked=False, points=100)
     return nb
 
 
 def _decoy_test(nb):
-    """A second cell with test_conv2d's grade id, before the real one, that tests nothing."""
-    index = _index(nb, "test_conv2d")
+    """A second cell with the second test's grade id, before the real one, that tests nothing."""
+    index = _index(nb, TEST_SECOND)
     decoy = nbformat.from_dict(json.loads(json.dumps(nb.cells[index])))
     decoy.source, decoy.id = "pass", "decoy"
     nb.cells.insert(index, decoy)
@@ -501,7 +512,7 @@ def _nbformat3(nb) -> str:
 def _colab(nb) -> str:
     """As Google Colab saves a notebook: nbformat 4.0, colab metadata, nbgrader metadata gone, outputs kept."""
     saved = {"nbformat": 4, "nbformat_minor": 0,
-             "metadata": {"colab": {"provenance": [], "name": f"{CONV}.ipynb"},
+             "metadata": {"colab": {"provenance": [], "name": f"{PIXELS}.ipynb"},
                           "kernelspec": {"name": "python3", "display_name": "Python 3"}, "language_info": {"name": "python"}},
              "cells": []}
     for number, cell in enumerate(nb.cells):
@@ -516,118 +527,124 @@ def _colab(nb) -> str:
 # --- the corpus -----------------------------------------------------------------------------------
 
 def _cases() -> list[Case]:
-    conv = solution_answers(CONV)
-    with_conv = {"conv2d": conv["conv2d"]}  # exercise 1 answered: the break in exercise 2 must not cost it
+    answers = solution_answers(PIXELS)
+    full = 10  # points of the whole exercise; each of the first two exercises' tests is worth 2
+    first_only = 2  # what a submission keeps when the second exercise's cell breaks the run
+
+    def blank_with(**code) -> Callable[[Context], str]:
+        return lambda ctx: _text(blank(PIXELS, **code))
 
     def breaking(code: str, **constants):
-        """Exercise 1 answered; exercise 2's answer cell holds ``code``."""
-        return lambda ctx: _text(blank(CONV, **with_conv, max_pool=_attack(code, MARKER=ctx.marker, **constants)))
+        """Every exercise answered, but the second's answer cell holds ``code``: a grader that went on after the
+        break would give the later exercises their points."""
+        return lambda ctx: _text(solved(PIXELS, **{SECOND: _attack(code, MARKER=ctx.marker, **constants)}))
 
     def stealing(places: Callable[[Context], list]):
-        return lambda ctx: _text(blank(CONV, conv2d=_STEAL.replace("PLACES", repr([str(p) for p in places(ctx)])), max_pool=ABOVE))
+        return lambda ctx: _text(blank(PIXELS, **{FIRST: _STEAL.replace("PLACES", repr([str(p) for p in places(ctx)])), SECOND: ABOVE}))
 
     c = []
     add = c.append
     # controls
-    add(Case(HONEST_CONV, CONV, "the solution's answers (control; other cases steal them)", 5, "ok",
-             make=lambda ctx: _text(solved(CONV))))
-    add(Case("blank", CONV, "the released exercise, unanswered (control)", 0, "ok", make=lambda ctx: _text(blank(CONV))))
-    add(Case(HONEST_PIXELS, PIXELS, "the solution's answers, graded after the cache poisoner (control)", 10, "ok",
+    add(Case(HONEST_FIRST, PIXELS, "the solution's answers (control; other cases steal them)", full, "ok",
+             make=lambda ctx: _text(solved(PIXELS))))
+    add(Case("blank", PIXELS, "the released exercise, unanswered (control)", 0, "ok", make=blank_with()))
+    add(Case(HONEST_LAST, PIXELS, "the solution's answers, graded after the cache poisoner (control)", full, "ok",
              make=lambda ctx: _text(solved(PIXELS))))
 
     # fake passes: the guard restores the helpers and modules before each test, and the scan flags it
-    add(Case("check_suppress", CONV, "rebinds `check` to contextlib.suppress(Exception) in an answer cell", 0, "manual",
-             ("check",), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_SUPPRESS_CHECK)))))
-    add(Case("expect_noop", CONV, "rebinds expect, expect_close and expect_shape to no-ops", 0, "manual",
-             ("expect",), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_NO_EXPECTATIONS), max_pool=ABOVE))))
-    add(Case("patch_checks_module", CONV, "swaps the code of practicum.checks.check in place: failures are swallowed", 0,
-             "manual", ("practicum.checks", "__code__", "check"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_PATCH_CHECKS_MODULE)))))
-    add(Case("patch_numpy", CONV, "np.allclose always True; answers of the right shape and wrong values", 0, "manual",
-             ("numpy", "np.", "allclose"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_PATCH_NUMPY), max_pool=ABOVE))))
-    add(Case("patch_builtins", CONV, "builtins.check and builtins.__import__ hand the tests a fake practicum.checks", 0,
-             "manual", ("builtins",), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_PATCH_BUILTINS)))))
-    add(Case("fake_sys_modules", CONV, "puts a fake practicum.checks in sys.modules, then rebinds `check`", 0, "manual",
-             ("sys.modules", "check"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_FAKE_SYS_MODULES)))))
-    add(Case("swallow_errors", CONV, "an IPython AST transformer wraps every later cell in try/except: failing tests raise nothing",
-             0, "manual", ("get_ipython", "ast_transformers", "ipython"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_SWALLOW_ERRORS)))))
-    add(Case("empty_later_cells", CONV, "an IPython input transformer turns every later cell (the tests) into empty code", 0,
-             "manual", ("get_ipython", "input_transformers", "ipython"),
-             make=lambda ctx: _text(blank(CONV, conv2d=_attack(_EMPTY_LATER_CELLS)))))
-    add(Case("leak_hidden_tests", CONV, "answers raise an error whose message is the calling test's source (linecache)", 0,
-             "manual", ("linecache", "_getframe", "frame"), make=lambda ctx: _text(blank(CONV, conv2d=_attack(_LEAK_TEST_SOURCE)))))
-    add(Case("detached_tamper", CONV, "starts a process in its own session that outlives grading, then rewrites grades.csv, "
-             f"{HONEST_CONV}'s feedback page, the gradebook and the stored rows", 0, "manual", ("subprocess", "process", "Popen"),
-             make=lambda ctx: _text(blank(CONV, conv2d=_attack(_DETACH, SCRIPT=_attack(_TAMPER_LATER, OUT=ctx.out, LEARNER="detached_tamper",
-                                                                                      VICTIM=HONEST_CONV, MARKER=ctx.marker),
-                                                               MARKER=ctx.marker) + _unanswered("conv2d")))))
+    add(Case("check_suppress", PIXELS, "rebinds `check` to contextlib.suppress(Exception) in an answer cell", 0, "manual",
+             ("check",), make=blank_with(**{FIRST: _attack(_SUPPRESS_CHECK)})))
+    add(Case("expect_noop", PIXELS, "rebinds expect, expect_close and expect_shape to no-ops", 0, "manual",
+             ("expect",), make=blank_with(**{FIRST: _attack(_NO_EXPECTATIONS), SECOND: ABOVE})))
+    add(Case("patch_checks_module", PIXELS, "swaps the code of practicum.checks.check in place: failures are swallowed", 0,
+             "manual", ("practicum.checks", "__code__", "check"), make=blank_with(**{FIRST: _attack(_PATCH_CHECKS_MODULE)})))
+    add(Case("patch_numpy", PIXELS, "np.allclose always True; answers of the right shape and wrong values", 0, "manual",
+             ("numpy", "np.", "allclose"), make=blank_with(**{FIRST: _attack(_PATCH_NUMPY), SECOND: ABOVE})))
+    add(Case("patch_builtins", PIXELS, "builtins.check and builtins.__import__ hand the tests a fake practicum.checks", 0,
+             "manual", ("builtins",), make=blank_with(**{FIRST: _attack(_PATCH_BUILTINS)})))
+    add(Case("fake_sys_modules", PIXELS, "puts a fake practicum.checks in sys.modules, then rebinds `check`", 0, "manual",
+             ("sys.modules", "check"), make=blank_with(**{FIRST: _attack(_FAKE_SYS_MODULES)})))
+    add(Case("swallow_errors", PIXELS, "an IPython AST transformer wraps every later cell in try/except: failing tests raise nothing",
+             0, "manual", ("get_ipython", "ast_transformers", "ipython"), make=blank_with(**{FIRST: _attack(_SWALLOW_ERRORS)})))
+    add(Case("empty_later_cells", PIXELS, "an IPython input transformer turns every later cell (the tests) into empty code", 0,
+             "manual", ("get_ipython", "input_transformers", "ipython"), make=blank_with(**{FIRST: _attack(_EMPTY_LATER_CELLS)})))
+    add(Case("leak_hidden_tests", PIXELS, "answers raise an error whose message is the calling test's source (linecache)", 0,
+             "manual", ("linecache", "_getframe", "frame"), make=blank_with(**{FIRST: _attack(_LEAK_TEST_SOURCE), SECOND: ABOVE})))
+    add(Case("detached_tamper", PIXELS, "starts a process in its own session that outlives grading, then rewrites grades.csv, "
+             f"{HONEST_FIRST}'s feedback page, the gradebook and the stored rows", 0, "manual", ("subprocess", "process", "Popen"),
+             make=lambda ctx: _text(blank(PIXELS, **{FIRST: _attack(_DETACH, SCRIPT=_attack(
+                 _TAMPER_LATER, OUT=ctx.out, LEARNER="detached_tamper", VICTIM=HONEST_FIRST, MARKER=ctx.marker),
+                 MARKER=ctx.marker) + _unanswered(FIRST)}))))
     add(Case("pickle_payload", PIXELS, "a model whose unpickling, when the grader loads the hand-in, writes outside the "
              "sandbox and only then is a real model", 7, "manual", ("__reduce__", "pickle"),
              make=lambda ctx: _text(solved(PIXELS, train_pixel_classifier=_with(
-                 solution_answers(PIXELS)["train_pixel_classifier"],
-                 _PICKLE_PAYLOAD.replace("CANARIES", repr([str(p) for p in ctx.canaries()[:5]])))))))
+                 answers["train_pixel_classifier"], _PICKLE_PAYLOAD.replace("CANARIES", repr([str(p) for p in ctx.canaries()[:5]])))))))
 
     # reads: a read that works would score
-    add(Case("read_solutions", CONV, "reads the instructor's solutions/ and notebooks/ in the repository and runs their answers (exec)", 0,
+    add(Case("read_solutions", PIXELS, "reads the instructor's solutions/ and notebooks/ in the repository and runs their answers (exec)", 0,
              "manual", ("exec",), make=stealing(lambda ctx: [ctx.root / "solutions", ctx.root / "notebooks", ctx.root / "exercises"])))
-    add(Case("read_scratch_course", CONV, "reads the worker's folders around its workspace (the course folder: source/, gradebook) "
+    add(Case("read_scratch_course", PIXELS, "reads the worker's folders around its workspace (the course folder: source/, gradebook) "
              "and prints hidden tests", 0, "manual", ("exec",), make=stealing(lambda ctx: ["..", "../.."])))
-    add(Case("read_gradebook", CONV, "reads the course's gradebook and source/ under --out, and prints hidden tests", 0, "manual", ("exec",),
-             make=stealing(lambda ctx: [ctx.out / "course"])))
-    add(Case("read_other_learners", CONV, "reads other learners' submissions, stored rows and autograded notebooks", 0,
+    add(Case("read_gradebook", PIXELS, "reads the course's gradebook and source/ under --out, and prints hidden tests", 0, "manual",
+             ("exec",), make=stealing(lambda ctx: [ctx.out / "course"])))
+    add(Case("read_other_learners", PIXELS, "reads other learners' submissions, stored rows and autograded notebooks", 0,
              "manual", ("exec",), make=stealing(lambda ctx: [ctx.inputs, ctx.out / "graded", ctx.out / "course" / "autograded", ctx.out / "incoming"])))
     add(Case("read_holdout", PIXELS, "memorises the holdout photos ($PRACTICUM_HOLDOUT_DIR, or the instructor's path) "
              "with a 1-nearest-neighbour model", 7, "ok",
              make=lambda ctx: _text(solved(PIXELS, train_pixel_classifier=_attack(_MEMORISE_HOLDOUT, HOLDOUT=ctx.holdout)))))
-    add(Case("cache_poison", PIXELS, f"zeroes every photo in the shared decoded-array cache (graded before {HONEST_PIXELS})",
-             0, "ok", make=lambda ctx: _text(blank(PIXELS, flatten_and_scale=_attack(_POISON_CACHE, CACHE=ctx.cache)))))
+    add(Case("cache_poison", PIXELS, f"zeroes every photo in the shared decoded-array cache (graded before {HONEST_LAST})",
+             0, "ok", make=lambda ctx: _text(blank(PIXELS, **{FIRST: _attack(_POISON_CACHE, CACHE=ctx.cache)}))))
 
     # writes and network
-    add(Case("write_outside", CONV, "writes canary files in the repository, --out, the submissions, the cache, /tmp, "
-             "/dev/shm and $HOME", 5, "ok",
-             make=lambda ctx: _text(solved(CONV, conv2d=_with(conv["conv2d"], _WRITE_CANARIES.replace(
-                 "CANARIES", repr([str(p) for p in ctx.canaries()])))))))
-    add(Case("network", CONV, "fetches the answers from a server on 127.0.0.1 and runs them (exec)", 0, "manual", ("exec",),
-             make=lambda ctx: _text(blank(CONV, conv2d=_attack(_ASK_THE_NETWORK, PORT=ctx.port, MARKER=ctx.marker), max_pool=ABOVE))))
+    add(Case("write_outside", PIXELS, "writes canary files in the repository, --out, the submissions, the cache, /tmp, "
+             "/dev/shm and $HOME", full, "ok",
+             make=lambda ctx: _text(solved(PIXELS, **{FIRST: _with(answers[FIRST], _WRITE_CANARIES.replace(
+                 "CANARIES", repr([str(p) for p in ctx.canaries()])))}))))
+    add(Case("network", PIXELS, "fetches the answers from a server on 127.0.0.1 and runs them (exec)", 0, "manual", ("exec",),
+             make=lambda ctx: _text(blank(PIXELS, **{FIRST: _attack(_ASK_THE_NETWORK, PORT=ctx.port, MARKER=ctx.marker), SECOND: ABOVE}))))
 
     # resource abuse: tests from the breaking cell on score 0, with the cell named
-    add(Case("infinite_loop", CONV, "`while True: pass` in exercise 2", 3, "error", ("max_pool",), make=breaking("while True:\n    pass")))
-    add(Case("uninterruptible_loop", CONV, "ignores SIGINT, then loops", 3, "error", ("max_pool",),
+    add(Case("infinite_loop", PIXELS, "`while True: pass` in exercise 2", first_only, "error", (SECOND,), make=breaking("while True:\n    pass")))
+    add(Case("uninterruptible_loop", PIXELS, "ignores SIGINT, then loops", first_only, "error", (SECOND,),
              make=breaking("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")))
-    add(Case("silent_kernel", CONV, "stops its own kernel (SIGSTOP): it never answers again", 3, "error", ("max_pool",),
+    add(Case("silent_kernel", PIXELS, "stops its own kernel (SIGSTOP): it never answers again", first_only, "error", (SECOND,),
              make=breaking("import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)")))
-    add(Case("fork_bomb", CONV, "forks without end (300 children at most, each a marked `sh` that lives 20 minutes)", 3, "error", ("max_pool",),
-             make=breaking(_FORK_BOMB)))
-    add(Case("memory_bomb", CONV, "asks for 20 GiB in one go, then touches 6 GiB gradually; answers (exec) only if it got them",
-             3, ("manual", "error"), make=lambda ctx: _text(blank(CONV, **with_conv, max_pool=_MEMORY_BOMB.strip().replace(
-                 "ANSWER", repr(conv["max_pool"]))))))
-    add(Case("os_exit", CONV, "os._exit(0) in exercise 2", 3, "error", ("max_pool",), make=breaking("import os\nos._exit(0)")))
-    add(Case("segfault", CONV, "ctypes.string_at(0) in exercise 2", 3, "error", ("max_pool",), make=breaking("import ctypes\nctypes.string_at(0)")))
-    add(Case("sys_exit", CONV, "sys.exit() after answering exercise 2: just an exception in IPython", 5, "ok",
-             make=lambda ctx: _text(solved(CONV, max_pool=_with(conv["max_pool"], "import sys\nsys.exit('bye')")))))
-    add(Case("output_flood", CONV, "prints 100 MiB in an answer cell", 5, "ok",
-             make=lambda ctx: _text(solved(CONV, conv2d=_with(conv["conv2d"], "for _ in range(100):\n    print('x' * (2**20 - 1))")))))
+    add(Case("fork_bomb", PIXELS, "forks without end (300 children at most, each a marked `sh` that lives 20 minutes)", first_only,
+             "error", (SECOND,), make=breaking(_FORK_BOMB)))
+    add(Case("memory_bomb", PIXELS, "asks for 20 GiB in one go, then touches 6 GiB gradually; answers (exec) only if it got them",
+             first_only, ("manual", "error"), make=blank_with(**{FIRST: answers[FIRST], SECOND: _MEMORY_BOMB.strip().replace(
+                 "ANSWER", repr(answers[SECOND]))})))
+    add(Case("os_exit", PIXELS, "os._exit(0) in exercise 2", first_only, "error", (SECOND,), make=breaking("import os\nos._exit(0)")))
+    add(Case("segfault", PIXELS, "ctypes.string_at(0) in exercise 2", first_only, "error", (SECOND,),
+             make=breaking("import ctypes\nctypes.string_at(0)")))
+    add(Case("sys_exit", PIXELS, "sys.exit() after answering exercise 2: just an exception in IPython", full, "ok",
+             make=lambda ctx: _text(solved(PIXELS, **{SECOND: _with(answers[SECOND], "import sys\nsys.exit('bye')")}))))
+    add(Case("output_flood", PIXELS, "prints 100 MiB in an answer cell", full, "ok",
+             make=lambda ctx: _text(solved(PIXELS, **{FIRST: _with(answers[FIRST], "for _ in range(100):\n    print('x' * (2**20 - 1))")}))))
 
     # the notebook's structure
-    add(Case("deleted_test_cell", CONV, "deletes test_conv2d: put back and graded", 5, "ok",
-             make=lambda ctx: _text(_without_cell(solved(CONV), "test_conv2d"))))
-    add(Case("edited_test_cell", CONV, "replaces test_conv2d by `pass` (conv2d unanswered)", 2, "manual", ("test_conv2d",),
-             make=lambda ctx: _text(_edited_test(solved(CONV, conv2d=_unanswered("conv2d"))))))
-    add(Case("edited_test_metadata", CONV, "turns test_conv2d into an unlocked answer cell worth 100 points, source `pass`", 2,
-             "manual", ("test_conv2d",), make=lambda ctx: _raw(_edited_test_metadata(solved(CONV, conv2d=_unanswered("conv2d"))))))
-    add(Case("decoy_test_cell", CONV, "a second cell with test_conv2d's grade id, before the real one, testing nothing", 2,
-             "manual", ("test_conv2d",), make=lambda ctx: _raw(_decoy_test(solved(CONV, conv2d=_unanswered("conv2d"))))))
-    add(Case("reordered_cells", CONV, "exercise 2 before exercise 1, test_conv2d moved to the end", 5, "ok",
-             make=lambda ctx: _text(_reordered(solved(CONV)))))
-    add(Case("deleted_answer_cell", CONV, "deletes the conv2d answer cell", 2, "error", ("conv2d",),
-             make=lambda ctx: _text(_without_cell(solved(CONV), "conv2d"))))
-    add(Case("stripped_metadata", CONV, "every cell's nbgrader metadata and id removed", 5, "ok",
-             make=lambda ctx: _raw(_stripped(solved(CONV)))))
-    add(Case("duplicate_cell_ids", CONV, "every cell has the same id", 5, "ok", make=lambda ctx: _raw(_duplicate_ids(solved(CONV)))))
-    add(Case("nbformat3", CONV, "saved as nbformat 3", 5, "ok", make=lambda ctx: _nbformat3(solved(CONV))))
-    add(Case("colab", CONV, "saved by Google Colab: nbformat 4.0, colab metadata, nbgrader metadata dropped, outputs", 5, "ok",
-             make=lambda ctx: _colab(solved(CONV))))
-    add(Case("not_json", CONV, "not JSON", 0, "error", ("not a notebook",), make=lambda ctx: b"print('hello')\n"))
-    add(Case("empty_file", CONV, "an empty file", 0, "error", ("not a notebook",), make=lambda ctx: b""))
+    add(Case("deleted_test_cell", PIXELS, f"deletes {TEST_SECOND}: put back and graded", full, "ok",
+             make=lambda ctx: _text(_without_cell(solved(PIXELS), TEST_SECOND))))
+    add(Case("edited_test_cell", PIXELS, f"replaces {TEST_SECOND} by `pass` ({SECOND} unanswered)", full - 2, "manual",
+             (TEST_SECOND,), make=lambda ctx: _text(_edited_test(solved(PIXELS, **{SECOND: _unanswered(SECOND)})))))
+    add(Case("edited_test_metadata", PIXELS, f"turns {TEST_SECOND} into an unlocked answer cell worth 100 points, source `pass`",
+             full - 2, "manual", (TEST_SECOND,),
+             make=lambda ctx: _raw(_edited_test_metadata(solved(PIXELS, **{SECOND: _unanswered(SECOND)})))))
+    add(Case("decoy_test_cell", PIXELS, f"a second cell with {TEST_SECOND}'s grade id, before the real one, testing nothing",
+             full - 2, "manual", (TEST_SECOND,),
+             make=lambda ctx: _raw(_decoy_test(solved(PIXELS, **{SECOND: _unanswered(SECOND)})))))
+    add(Case("reordered_cells", PIXELS, f"exercise 2 before exercise 1, {TEST_FIRST} moved to the end", full, "ok",
+             make=lambda ctx: _text(_reordered(solved(PIXELS)))))
+    add(Case("deleted_answer_cell", PIXELS, f"deletes the {SECOND} answer cell", full - 2, "error", (SECOND,),
+             make=lambda ctx: _text(_without_cell(solved(PIXELS), SECOND))))
+    add(Case("stripped_metadata", PIXELS, "every cell's nbgrader metadata and id removed", full, "ok",
+             make=lambda ctx: _raw(_stripped(solved(PIXELS)))))
+    add(Case("duplicate_cell_ids", PIXELS, "every cell has the same id", full, "ok", make=lambda ctx: _raw(_duplicate_ids(solved(PIXELS)))))
+    add(Case("nbformat3", PIXELS, "saved as nbformat 3", full, "ok", make=lambda ctx: _nbformat3(solved(PIXELS))))
+    add(Case("colab", PIXELS, "saved by Google Colab: nbformat 4.0, colab metadata, nbgrader metadata dropped, outputs", full, "ok",
+             make=lambda ctx: _colab(solved(PIXELS))))
+    add(Case("not_json", PIXELS, "not JSON", 0, "error", ("not a notebook",), make=lambda ctx: b"print('hello')\n"))
+    add(Case("empty_file", PIXELS, "an empty file", 0, "error", ("not a notebook",), make=lambda ctx: b""))
     return c
 
 

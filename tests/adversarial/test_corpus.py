@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 import corpus
-from corpus import CASES, CONV, HONEST_CONV, HONEST_PIXELS, PIXELS, Context
+from corpus import CASES, FIRST, HONEST_FIRST, HONEST_LAST, PIXELS, SECOND, Context
 from grader.grade import grade
 from grader.reports import write_csv, write_feedback
 from practicum import paths
@@ -31,8 +31,8 @@ from practicum.tidy import read_notebook
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.notebooks, pytest.mark.xdist_group("adversarial")]
 
-TIMEOUT = 30  # seconds of cells per submission: a correct one took at most 19 s on 2 cores shared with the other
-#              test worker (adversarial-summary.txt); the four cases that never end cost this much each
+TIMEOUT = 30  # seconds of cells per submission: a whole one took at most 20 s, sandbox and kernel included, on 2 cores
+#              shared with a training benchmark (adversarial-summary.txt); the four cases that never end cost this much each
 MEMORY_GB = 3  # the cap on each submission; the memory bomb asks for far more
 TAMPER_WAIT = 12  # seconds to wait after grading: the detached attack strikes about 4 s after grades.csv appears
 SHARED = paths.ROOT.parent / "shared" / "data"
@@ -92,8 +92,8 @@ class Listener:
         self._socket = socket.create_server(("127.0.0.1", 0))
         self._socket.settimeout(0.2)
         self.port = self._socket.getsockname()[1]
-        answers = corpus.solution_answers(CONV)
-        self._payload = (answers["conv2d"] + "\n\n" + answers["max_pool"] + "\n").encode()
+        answers = corpus.solution_answers(PIXELS)
+        self._payload = (answers[FIRST] + "\n\n" + answers[SECOND] + "\n").encode()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
@@ -165,12 +165,13 @@ def _dataset_and_holdout() -> tuple[Path | None, Path | None]:
 def batch(tmp_path_factory, request):
     root = tmp_path_factory.mktemp("adversarial")
     data, holdout = _dataset_and_holdout()
-    # lesson 1's cases train on the real photos and are scored on the holdout; without them, only lesson 3's run
-    cases = [case for case in CASES if case.assignment != PIXELS or (data and holdout)]
+    if not (data and holdout):  # lesson 1's exercise trains on the real photos and is scored on the holdout
+        pytest.skip("the adversarial corpus needs the photos and the holdout (PRACTICUM_DATA_DIR, PRACTICUM_HOLDOUT_DIR)")
+    cases = list(CASES)
     if os.environ.get("ADVERSARIAL_CASES"):  # a comma-separated subset, while working on one defence
         cases = [case for case in cases if case.name in os.environ["ADVERSARIAL_CASES"].split(",")]
     listener = Listener()
-    ctx = Context(root=paths.ROOT, out=root / "out", inputs=root / "submissions", holdout=holdout or root / "no-holdout",
+    ctx = Context(root=paths.ROOT, out=root / "out", inputs=root / "submissions", holdout=holdout,
                   cache=root / "cache", marker=f"adversarial-{uuid.uuid4().hex[:12]}", port=listener.port)
     request.addfinalizer(lambda: _clean_up(ctx))
     ctx.inputs.mkdir()
@@ -179,8 +180,7 @@ def batch(tmp_path_factory, request):
         (ctx.inputs / case.filename).write_bytes(content if isinstance(content, bytes) else content.encode())
     with pytest.MonkeyPatch.context() as env:
         env.setenv("PRACTICUM_CACHE_DIR", str(ctx.cache))  # the shared cache the poisoner attacks: not the developer's
-        if data:
-            env.setenv("PRACTICUM_DATA_DIR", str(data))
+        env.setenv("PRACTICUM_DATA_DIR", str(data))
         try:
             start = time.monotonic()
             report = _grade([ctx.inputs], ctx.out, ctx.holdout)
@@ -233,10 +233,8 @@ def _write_summary(result: Batch, cases) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_case_gets_exactly_its_expected_points_and_status(batch, case, record_property):
-    if case.name not in batch.graded and os.environ.get("ADVERSARIAL_CASES"):
-        pytest.skip("not in $ADVERSARIAL_CASES")
     if case.name not in batch.graded:
-        pytest.skip(f"{case.assignment} needs the real photos and the holdout (PRACTICUM_DATA_DIR, PRACTICUM_HOLDOUT_DIR)")
+        pytest.skip("not in $ADVERSARIAL_CASES")
     got = batch.outcomes.get(case.name)
     assert got is not None, f"no rows for {case.filename}"
     if got.seconds is not None:
@@ -295,7 +293,7 @@ def test_no_submission_reaches_the_network(batch):
 def test_no_hidden_test_reaches_a_learner(batch):
     """No line of a hidden test on any feedback page or in grades.csv. (The marker "BEGIN HIDDEN
     TESTS" may appear: the reading attacks' own code, shown on their page, searches for it.)"""
-    hidden = corpus.hidden_test_lines(CONV) + (corpus.hidden_test_lines(PIXELS) if PIXELS in {c.assignment for c in CASES} else [])
+    hidden = corpus.hidden_test_lines(PIXELS)
     pages = {path.name: html.unescape(re.sub(r"<[^>]+>", "", path.read_text(encoding="utf-8")))  # the text a reader sees
              for path in (batch.ctx.out / "feedback").glob("*")}
     pages["grades.csv"] = (batch.ctx.out / "grades.csv").read_text(encoding="utf-8")
@@ -307,7 +305,7 @@ def test_no_hidden_test_reaches_a_learner(batch):
 def test_reading_attacks_found_no_hidden_tests(batch, learner):
     """They print every hidden test they find into their answer cell's output."""
     _needs(batch, learner)
-    notebooks = list(batch.ctx.out.rglob(f"autograded/{learner}/{CONV}/{CONV}.ipynb"))
+    notebooks = list(batch.ctx.out.rglob(f"autograded/{learner}/{PIXELS}/{PIXELS}.ipynb"))
     assert notebooks, f"no autograded notebook for {learner}"
     for path in notebooks:
         cells = json.loads(path.read_text())["cells"]
@@ -318,17 +316,17 @@ def test_reading_attacks_found_no_hidden_tests(batch, learner):
 
 def test_output_is_capped_in_the_autograded_notebook(batch):
     _needs(batch, "output_flood")
-    notebooks = list(batch.ctx.out.rglob(f"autograded/output_flood/{CONV}/{CONV}.ipynb"))
+    notebooks = list(batch.ctx.out.rglob(f"autograded/output_flood/{PIXELS}/{PIXELS}.ipynb"))
     assert notebooks and all(path.stat().st_size < 5 * 2**20 for path in notebooks), \
         {str(path): path.stat().st_size for path in notebooks}
 
 
 def test_poisoning_the_shared_cache_costs_the_honest_learner_nothing(batch):
-    _needs(batch, HONEST_PIXELS, "cache_poison")
-    assert batch.outcomes[HONEST_PIXELS].points == 10 and batch.outcomes[HONEST_PIXELS].kind == "ok"
+    _needs(batch, HONEST_LAST, "cache_poison")
+    assert batch.outcomes[HONEST_LAST].points == 10 and batch.outcomes[HONEST_LAST].kind == "ok"
 
 
 def test_the_honest_learner_keeps_full_marks_and_a_clean_feedback_page(batch):
-    _needs(batch, HONEST_CONV)
-    page = (batch.ctx.out / "feedback" / f"{HONEST_CONV}.html").read_text(encoding="utf-8")
-    assert batch.outcomes[HONEST_CONV].points == 5 and batch.ctx.marker not in page
+    _needs(batch, HONEST_FIRST)
+    page = (batch.ctx.out / "feedback" / f"{HONEST_FIRST}.html").read_text(encoding="utf-8")
+    assert batch.outcomes[HONEST_FIRST].points == 10 and batch.ctx.marker not in page
