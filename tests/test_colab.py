@@ -14,20 +14,25 @@ copies), so an answered copy runs the same cells less the hidden tests. The solu
 hidden tests included, which makes this also the course's check that each solution gets full marks in
 FAST mode (tests/test_notebooks.py runs the lessons) — one run of each exercise instead of two.
 
-The environment is built once into ``build/colab/venv`` (about a minute from pip's cache) and reused
-while requirements.txt's pins are the same.
+The environment is built once into ``build/colab/venv`` and reused while requirements.txt's pins are
+the same. It is built from the course's own environment, which holds those very pins (``make venv``):
+the files of Colab's packages and of everything they depend on are hard-linked into a bare virtual
+environment (a few seconds; pip would unpack the same wheels again for a minute and a half).
 """
 
 import os
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from practicum import paths
 from practicum.colab import CLONE_FOLDER, REPO_VARIABLE
@@ -54,6 +59,41 @@ def colab_pins() -> list[str]:
     return [line for line in lines if line.split("==")[0].strip().lower() in COLAB_PACKAGES]
 
 
+def with_dependencies(pins: list[str]) -> list[metadata.Distribution]:
+    """The installed distributions of ``pins`` and of everything they need (extras left out)."""
+    found, wanted = {}, [pin for pin in map(Requirement, pins) if pin.marker is None or pin.marker.evaluate()]
+    while wanted:
+        requirement = wanted.pop()
+        name = canonicalize_name(requirement.name)
+        if name in found:
+            continue
+        try:
+            distribution = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            pytest.fail(f"{name} is not installed in the course's environment: run `make venv`")
+        if distribution.version not in requirement.specifier:
+            pytest.fail(f"the course's environment has {name} {distribution.version}, requirements.txt pins {requirement.specifier}: run `make venv`")
+        found[name] = distribution
+        wanted += [needed for needed in map(Requirement, distribution.requires or [])
+                   if needed.marker is None or needed.marker.evaluate({"extra": ""})]
+    return list(found.values())
+
+
+def link_into(distribution: metadata.Distribution, site: Path) -> None:
+    """Hard-link a distribution's files (those of its RECORD under site-packages) into ``site``."""
+    for file in distribution.files or []:
+        if file.parts[0] == ".." or "__pycache__" in file.parts:  # scripts in bin/; caches the kernels write anew
+            continue
+        source, target = Path(distribution.locate_file(file)), site / file
+        if not source.is_file():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:  # another file system: copy
+            shutil.copy2(source, target)
+
+
 @pytest.fixture(scope="module")
 def colab_python() -> Path:
     """The interpreter of the Colab-like environment, built (or reused) under build/colab/venv."""
@@ -61,15 +101,11 @@ def colab_python() -> Path:
     python, stamp, pins = venv / "bin" / "python", venv / ".colab-pins", colab_pins()
     if not (python.exists() and stamp.exists() and stamp.read_text() == "\n".join(pins)):
         shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        # --no-compile: pip would byte-compile every module of every package (a third of the install); the kernels
-        # compile the few they import, once (their environment lets Python write its caches)
-        install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile", *pins],
-                                 capture_output=True, text=True)
-        if install.returncode != 0:
-            pytest.skip(f"no Colab-like environment: pip could not install Colab's packages ({install.stderr.strip().splitlines()[-1]})")
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
         site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                    capture_output=True, text=True, check=True).stdout.strip())
+        for distribution in with_dependencies(pins):
+            link_into(distribution, site)
         shutil.copytree(STANDIN / "google", site / "google", dirs_exist_ok=True)
         (site / "google_colab_standin.pth").write_text("import google.colab\n")  # Colab's kernel imports it at start
         stamp.write_text("\n".join(pins))

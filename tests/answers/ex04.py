@@ -16,11 +16,11 @@ PRACTICUM = """
 
 RIGHT = {
     "practicum-built-with-add": {"build_convnet": PRACTICUM},
-    "functional-wider-adam-dropout": {"build_convnet": """
+    "functional-same-padding-adam-dropout": {"build_convnet": """
         def build_convnet(input_shape):
             inputs = keras.Input(shape=input_shape)
             x = keras.layers.Rescaling(1 / 255)(inputs)
-            for filters in (32, 64, 128):
+            for filters in (16, 32, 64):
                 x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
                 x = keras.layers.MaxPooling2D()(x)
             x = keras.layers.Flatten()(x)
