@@ -78,12 +78,13 @@ def test_every_answer_keeps_its_points_or_loses_exactly_the_part_it_breaks(two_t
         assert lost == set(must_fail), f"{learner} lost points in {sorted(lost)}, expected {sorted(must_fail)}"
 
 
-# Regraded with one thread: the answers nearest the learning test's threshold (0.56), where a thread count could move an
-# accuracy across it. The lowest accuracies benchmarks/exercise4_threshold.py measured at one and two threads over seeds
-# (rows acc_min, visible_min): no-rescaling 0.582, minus-one-to-one-with-weight-decay and mean-squared-error 0.644, the
-# solution's network (as practicum-built-with-add) 0.652; label smoothing 0.654; the networks that cannot learn score
-# 0.500 at every thread count and the uncompiled one fails before training.
-NEAREST_THE_THRESHOLD = ("solution", "minus-one-to-one-with-weight-decay", "mean-squared-error", "no-rescaling")
+# Regraded with one thread: the answer nearest the learning test's threshold (0.56), where a thread count could move an
+# accuracy across it, and the solution's. The lowest accuracies benchmarks/exercise4_threshold.py measured at one and two
+# threads over seeds (rows acc_min, visible_min): no-rescaling 0.582; minus-one-to-one-with-weight-decay and
+# mean-squared-error 0.644, the solution's network (as practicum-built-with-add) 0.652, label smoothing 0.654 and the
+# functional one with same padding 0.684, all within 0.04 of one another and 0.08 above the threshold; the networks that
+# cannot learn score 0.500 at every thread count and the uncompiled one fails before training.
+NEAREST_THE_THRESHOLD = ("solution", "no-rescaling")
 
 
 def test_the_answers_nearest_the_threshold_get_the_same_points_with_one_thread(tmp_path, two_threads):
