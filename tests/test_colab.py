@@ -16,8 +16,9 @@ FAST mode (tests/test_notebooks.py runs the lessons) — one run of each exercis
 
 The environment is built once into ``build/colab/venv`` and reused while requirements.txt's pins are
 the same. It is built from the course's own environment, which holds those very pins (``make venv``):
-the files of Colab's packages and of everything they depend on are hard-linked into a bare virtual
-environment (a few seconds; pip would unpack the same wheels again for a minute and a half).
+the files of Colab's packages and of everything they depend on are hard-linked into a new virtual
+environment that has only pip (a few seconds; pip would unpack the same wheels again for a minute and
+a half).
 """
 
 import os
@@ -101,7 +102,7 @@ def colab_python() -> Path:
     python, stamp, pins = venv / "bin" / "python", venv / ".colab-pins", colab_pins()
     if not (python.exists() and stamp.exists() and stamp.read_text() == "\n".join(pins)):
         shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)  # with pip: lessons 6 and 7 install the weights with it
         site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                    capture_output=True, text=True, check=True).stdout.strip())
         for distribution in with_dependencies(pins):
