@@ -10,7 +10,8 @@ passes: stock nbgrader believes them, ``practicum grade`` flags them). It is gra
 
 1. stock ``nbgrader autograde``, serially (its per-cell timeout raised so that training can finish);
 2. ``practicum grade --jobs 2``: two local worker processes, twice (the second run, ``jobs2_repeat``,
-   must give every submission the same points as the first);
+   must give every submission the same points as the first), then twice more with one thread per
+   kernel instead of two (``jobs2_threads1``, ``jobs2_threads1_repeat``);
 3. ``practicum grade --scheduler`` on a ``LocalCluster`` of two single-threaded Dask workers on 127.0.0.1.
 
 Every kernel gets the same FAST environment, with the grader's thread count (``repeatable_env``). Stock nbgrader runs as its command; ``practicum grade``
@@ -29,8 +30,10 @@ that its report's timings can be read. Rows (stage ``grading``):
   of a grader that cost nothing, with the same kernels on the same cores;
 - ``same_scores[...]``: the share of non-hostile submissions whose every cell got the same points
   as from stock nbgrader;
-- ``same_scores_on_rerun[jobs2:exNN]``: the share of all submissions whose every cell got the same
-  points in ``jobs2`` and ``jobs2_repeat``.
+- ``same_scores_on_rerun[jobs2:exNN]``, ``same_scores_on_rerun[jobs2_threads1:exNN]``: the share of
+  all submissions whose every cell got the same points in a run and in its repeat;
+- ``same_scores_as_jobs2[RUN:exNN]`` (RUN: ``jobs2_threads1``, ``dask2``): the same share between
+  that run and ``jobs2`` (two threads per kernel, the default).
 """
 
 import argparse
@@ -154,6 +157,8 @@ def main(argv=None) -> None:
         os.environ.update(kernel_env())  # the same environment for our workers' kernels
         runs["jobs2"] = (SLOTS,) + practicum_grade(work, args.assignment, learners, "jobs2", jobs=SLOTS)
         runs["jobs2_repeat"] = (SLOTS,) + practicum_grade(work, args.assignment, learners, "jobs2_repeat", jobs=SLOTS)
+        for run in ("jobs2_threads1", "jobs2_threads1_repeat"):
+            runs[run] = (SLOTS,) + practicum_grade(work, args.assignment, learners, run, jobs=SLOTS, threads=1)
         from distributed import LocalCluster
 
         with LocalCluster(n_workers=SLOTS, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, env=kernel_env()) as cluster:
@@ -181,12 +186,15 @@ def main(argv=None) -> None:
             hostile = {learner: sum(v for k, v in result["points"].items() if k[0] == learner) for learner in learners if learner not in fair}
             print(f"  same points as stock on {len(agree)}/{len(fair)} non-hostile submissions; hostile got {hostile} "
                   f"(stock: { {l: sum(v for k, v in stock['points'].items() if k[0] == l) for l in hostile} })")
-    first, again = runs["jobs2"][2]["points"], runs["jobs2_repeat"][2]["points"]
-    changed = {learner for (learner, cell), value in first.items() if again.get((learner, cell)) != value}
-    rows.append(("grading", f"same_scores_on_rerun[jobs2:ex{args.assignment[:2]}]", round(1 - len(changed) / len(learners), 3),
-                 round(runs["jobs2_repeat"][1], 1), command))
-    print(f"jobs2 graded again: {len(learners) - len(changed)}/{len(learners)} submissions got the same points in every cell "
-          f"(changed: {sorted(changed)})")
+    for metric, run, other in [("same_scores_on_rerun", "jobs2", "jobs2_repeat"),
+                               ("same_scores_on_rerun", "jobs2_threads1", "jobs2_threads1_repeat"),
+                               ("same_scores_as_jobs2", "jobs2_threads1", "jobs2"), ("same_scores_as_jobs2", "dask2", "jobs2")]:
+        first, again = runs[run][2]["points"], runs[other][2]["points"]
+        changed = {learner for (learner, cell), value in first.items() if again.get((learner, cell)) != value}
+        rows.append(("grading", f"{metric}[{run}:ex{args.assignment[:2]}]", round(1 - len(changed) / len(learners), 3),
+                     round(runs[other][1], 1), command))
+        print(f"{run} against {other}: {len(learners) - len(changed)}/{len(learners)} submissions got the same points in every "
+              f"cell (changed: {sorted(changed)})")
     record.publish(rows, dry_run=args.no_record)
 
 
