@@ -31,14 +31,16 @@ from practicum import paths
 from practicum.lab import lab_command, lab_environment
 from practicum.tidy import dumps, read_notebook
 
+from conftest import SHARED_DATA
+
 try:
     from playwright.sync_api import expect, sync_playwright
 except ImportError:
     sync_playwright = None
 
 CHROMIUM = os.environ.get("PRACTICUM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-PHOTOS = Path(os.environ.get("PRACTICUM_DATA_DIR") or paths.ROOT.parent / "shared" / "data" / "cats_and_dogs_filtered")
-HOLDOUT = Path(os.environ.get("PRACTICUM_HOLDOUT_DIR") or paths.ROOT.parent / "shared" / "data" / "holdout")  # ada's last answer is scored there
+PHOTOS = Path(os.environ.get("PRACTICUM_DATA_DIR") or SHARED_DATA / "cats_and_dogs_filtered")
+HOLDOUT = Path(os.environ.get("PRACTICUM_HOLDOUT_DIR") or SHARED_DATA / "holdout")  # ada's last answer is scored there
 SHOTS = paths.ROOT / "build" / "browser"
 WAIT_MS = 300_000  # the longest any state may take to appear: validation runs a whole notebook
 EXERCISE = "01_raw_pixels"
