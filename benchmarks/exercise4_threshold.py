@@ -1,28 +1,34 @@
-"""Where exercise 4's learning threshold must sit, over seeds and thread counts.
+"""Where exercise 4's learning threshold and its early stop must sit, over seeds and thread counts.
 
-    python benchmarks/exercise4_threshold.py [--seeds 0 1 2] [--threads 1 2] [--jobs 2]
+    python benchmarks/exercise4_threshold.py [--seeds 0 1 2] [--threads 1 2] [--jobs 2] [--only NAME ...]
 
 Exercise 4's learning test (``solutions/04_convnet_from_scratch.ipynb``, cell
-``test_build_convnet_learns``) trains the learner's ``build_convnet`` on ``TRAIN_PHOTOS`` photos at ``IMAGE_SIZE`` px for
-``EPOCHS`` epochs (the solution's parameters cell) and needs a validation accuracy of at least the
-threshold on two sets of ``VALIDATION_PHOTOS`` validation photos (the visible one, drawn with
-``SEED``, and the hidden one, drawn with ``SEED + 1``). A grade
-must not depend on the machine, so the threshold must sit clear of every answer in
-``tests/answers/ex04.py`` whatever the seed and the number of threads TensorFlow uses. (The test
-trains from a second seeded start when the first falls short: ``SEED`` and ``SEED + 1``.)
+``test_build_convnet_learns``) trains the learner's ``build_convnet`` on ``TRAIN_PHOTOS`` photos at
+``IMAGE_SIZE`` px for at most ``EPOCHS`` epochs, stopping early once the accuracy on ``VALIDATION_PHOTOS``
+validation photos (drawn with ``SEED``) reaches ``SURE``; it passes at 0.56 on those photos and, hidden,
+0.54 on another ``VALIDATION_PHOTOS`` (drawn with ``SEED + 1``) with the network as it stopped. When the
+first start falls short it trains again from a second (``SEED + 1``). A grade must not depend on the
+machine, so the thresholds must sit clear of every answer in ``tests/answers/ex04.py`` whatever the
+seed and the number of threads TensorFlow uses, and stopping early must not leave a network that the
+hidden test then fails.
 
-Each run is a fresh process that executes the solution's own cells (setup, parameters, data, then
-the answer's ``build_convnet`` and the learning test cell itself, hidden part included) with
-``SEED`` set, in the environment of a grader's kernel with that many threads
-(``grader.execution.repeatable_env``). The first seed also runs twice at the highest thread count,
-to show that a rerun gives the same numbers.
+Each run is a fresh process that executes the solution's own cells (setup, parameters, data, then the
+answer's ``build_convnet`` and the learning test cell itself, hidden part included) with ``SEED`` set,
+in the environment of a grader's kernel with that many threads (``grader.execution.repeatable_env``).
+It trains every start for all ``EPOCHS`` epochs and records both accuracies after each epoch; the
+decision of the test at any stop level is then read off those curves (the accuracy after each epoch
+does not depend on whether training goes on after it). The first seed also runs twice at the highest
+thread count, to show that a rerun gives the same numbers.
 
-Rows, stage ``exercise4_threshold``, per answer over seeds and thread counts: ``visible_min[...]``,
-``visible_max[...]`` (the accuracy the visible test decides on: the first start's, or the second's
-when the first fell short), ``hidden_min[...]`` (the hidden test's, where it ran), ``pass_rate[...]``
-(the share of runs in which the learning cell passed), ``thread_spread[...]`` (the largest
-difference of the visible accuracy between two thread counts at one seed); ``seconds`` is the mean
-time of the cell. And ``rerun_identical``: 1.0 when every rerun reproduced its accuracies exactly.
+Rows, stage ``exercise4_threshold``, per answer over seeds and thread counts, for the notebook's
+``SURE``: ``visible_min[...]``, ``visible_max[...]`` (the accuracy the visible test decides on, where it
+stopped), ``hidden_min[...]`` (the hidden test's, for the network as it stopped), ``pass_rate[...]``
+(the share of runs in which the learning cell passed), ``thread_spread[...]`` (the largest difference of
+the visible accuracy between two thread counts at one seed), ``epochs_mean[...]`` (epochs trained, both
+starts together); ``seconds`` is the mean time of the cell trained to the end. For other stop levels:
+``hidden_min[answer@level]`` and ``epochs_mean[answer@level]``, and ``decision_changes[answer@level]``
+(runs in which that level passes or fails another way than never stopping early). And
+``rerun_identical``: 1.0 when every rerun reproduced its curves exactly.
 """
 
 import argparse
@@ -46,6 +52,8 @@ from grader.execution import QUIET_FAST_ENV, repeatable_env  # noqa: E402
 
 STAGE = "exercise4_threshold"
 LEARNING_CELL = "test_build_convnet_learns"
+#: Stop levels compared with the notebook's ``SURE`` (``None``: never stop early, the rule before ``SURE``).
+LEVELS = (None, 0.60, 0.62, 0.64)
 
 
 def answer_sets() -> dict[str, str]:
@@ -58,12 +66,14 @@ def answer_sets() -> dict[str, str]:
 
 
 def run_once(answer: str, seed: int) -> dict:
-    """In this process: the solution's cells up to the answer, the answer, the learning test."""
+    """In this process: the solution's cells up to the answer, the answer, the learning test trained to the end.
+    Returns the curves of every start: the visible and the hidden accuracy after each epoch."""
     from practicum.checks import CheckFailed
     from practicum.tidy import read_notebook
 
     nb = read_notebook(ROOT / "solutions" / "04_convnet_from_scratch.ipynb")
     namespace: dict = {"__name__": "__main__"}
+    starts: list[dict] = []
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cell.cell_type != "code":
@@ -71,19 +81,48 @@ def run_once(answer: str, seed: int) -> dict:
         if grade_id == "build_convnet":
             exec(compile(textwrap.dedent(answer), "<answer>", "exec"), namespace)
         elif grade_id == LEARNING_CELL:
+            watch_curves(namespace, starts)
             start = time.perf_counter()
             try:
                 exec(compile(cell.source, LEARNING_CELL, "exec"), namespace)
-                passed = True
             except CheckFailed:
-                passed = False
-            return {"visible": namespace.get("learned_acc"), "hidden": namespace.get("hidden_acc"), "passed": passed,
-                    "seconds": time.perf_counter() - start}
+                pass
+            return {"starts": starts, "sure": namespace["SURE"], "seconds": time.perf_counter() - start}
         elif grade_id in ("setup", "parameters", "test_data"):
             exec(compile(cell.source, grade_id, "exec"), namespace)
             if grade_id == "parameters":
                 namespace["SEED"] = seed  # the seed under measurement
     raise RuntimeError(f"no {LEARNING_CELL} cell")
+
+
+def watch_curves(namespace: dict, starts: list) -> None:
+    """Make the notebook's ``train_and_score`` train to the end and append each start's curves to ``starts``."""
+    from practicum import data
+
+    train_and_score, score_each_epoch = namespace["train_and_score"], namespace["ScoreEachEpoch"]
+    hidden_images, hidden_labels = data.load_arrays("validation", namespace["IMAGE_SIZE"], subset=namespace["VALIDATION_PHOTOS"],
+                                                    seed=namespace["SEED"] + 1)  # as the hidden test draws them
+    visible = (namespace["validation_images"], namespace["validation_labels"])
+
+    def to_the_end(model, seed, **_):
+        watched = [score_each_epoch(*visible), score_each_epoch(hidden_images.astype("float32"), hidden_labels)]
+        result = train_and_score(model, seed=seed, stop_at=None, callbacks=watched)
+        starts.append({"visible": watched[0].accuracies, "hidden": watched[1].accuracies})
+        return result
+
+    namespace["train_and_score"] = to_the_end
+
+
+def decide(starts: list[dict], sure: float | None, threshold: float = 0.56, hidden_threshold: float = 0.54) -> dict:
+    """What the learning test decides at stop level ``sure`` (None: never stop early), read off the curves."""
+    epochs = 0
+    for curves in starts:
+        stop = next((epoch for epoch, acc in enumerate(curves["visible"]) if sure is not None and acc >= sure), len(curves["visible"]) - 1)
+        epochs += stop + 1
+        visible, hidden = curves["visible"][stop], curves["hidden"][stop]
+        if visible >= threshold:
+            break
+    return {"visible": visible, "hidden": hidden, "epochs": epochs, "passed": visible >= threshold and hidden >= hidden_threshold}
 
 
 def run_in_subprocess(answer: str, seed: int, threads: int) -> dict:
@@ -118,32 +157,42 @@ def main(argv=None) -> dict:
         for future, key in futures.items():
             result = future.result()
             results.setdefault(key, []).append(result)
-            print(f"{key[0]:<45} seed {key[1]} threads {key[2]}: visible {result['visible']} hidden {result['hidden']}"
-                  f" {'pass' if result['passed'] else 'FAIL'} ({result['seconds']:.1f} s)", flush=True)
+            curves = " | ".join(" ".join(f"{acc:.2f}" for acc in start["visible"]) for start in result["starts"])
+            print(f"{key[0]:<45} seed {key[1]} threads {key[2]}: visible after each epoch {curves or '-'} ({result['seconds']:.1f} s)", flush=True)
 
     command, rows, identical = current_command(), [], True
     for name in answers:
-        first = [results[(name, seed, threads)][0] for seed in args.seeds for threads in args.threads]
-        visible = [r["visible"] for r in first if r["visible"] is not None]
-        hidden = [r["hidden"] for r in first if r["hidden"] is not None]
-        passed = float(np.mean([r["passed"] for r in first]))
+        runs = [results[(name, seed, threads)][0] for seed in args.seeds for threads in args.threads]
         seconds = float(np.mean([r["seconds"] for key, found in results.items() if key[0] == name for r in found]))
         reruns = results[(name, args.seeds[0], max(args.threads))]
-        identical &= all((r["visible"], r["hidden"]) == (reruns[0]["visible"], reruns[0]["hidden"]) for r in reruns)
-        if not visible:  # an answer that fails before training (not compiled): nothing but its pass rate to measure
-            print(f"{name:<45} never trained  passed {passed:.2f}")
-            rows.append((STAGE, metric_name("pass_rate", name), passed, seconds, command))
+        identical &= all(r["starts"] == reruns[0]["starts"] for r in reruns)
+        if not runs[0]["starts"]:  # an answer that fails before training (not compiled): nothing but its pass rate to measure
+            print(f"{name:<45} never trained")
+            rows.append((STAGE, metric_name("pass_rate", name), 0.0, seconds, command))
             continue
-        spread = max(abs(results[(name, seed, a)][0]["visible"] - results[(name, seed, b)][0]["visible"])
+        sure = runs[0]["sure"]
+        decided = [decide(r["starts"], sure) for r in runs]
+        visible, hidden = [d["visible"] for d in decided], [d["hidden"] for d in decided]
+        passed, epochs = float(np.mean([d["passed"] for d in decided])), float(np.mean([d["epochs"] for d in decided]))
+        spread = max(abs(decide(results[(name, seed, a)][0]["starts"], sure)["visible"] - decide(results[(name, seed, b)][0]["starts"], sure)["visible"])
                      for seed in args.seeds for a in args.threads for b in args.threads)
-        print(f"{name:<45} visible {min(visible):.4f}-{max(visible):.4f}  hidden min {min(hidden) if hidden else float('nan'):.4f}  "
-              f"passed {passed:.2f}  thread spread {spread:.4f}")
+        print(f"{name:<45} stop at {sure}: visible {min(visible):.3f}-{max(visible):.3f}  hidden min {min(hidden):.3f}  "
+              f"passed {passed:.2f}  epochs {epochs:.1f}  thread spread {spread:.3f}")
         rows += [(STAGE, metric_name("visible_min", name), min(visible), seconds, command),
                  (STAGE, metric_name("visible_max", name), max(visible), seconds, command),
+                 (STAGE, metric_name("hidden_min", name), min(hidden), seconds, command),
                  (STAGE, metric_name("pass_rate", name), passed, seconds, command),
-                 (STAGE, metric_name("thread_spread", name), spread, seconds, command)]
-        if hidden:
-            rows.append((STAGE, metric_name("hidden_min", name), min(hidden), seconds, command))
+                 (STAGE, metric_name("thread_spread", name), spread, seconds, command),
+                 (STAGE, metric_name("epochs_mean", name), epochs, seconds, command)]
+        never = [decide(r["starts"], None) for r in runs]
+        for level in LEVELS:
+            at = [decide(r["starts"], level) for r in runs]
+            changes = sum(x["passed"] != y["passed"] for x, y in zip(at, never))
+            print(f"{'':<45}   at {level}: hidden min {min(d['hidden'] for d in at):.3f}  epochs {np.mean([d['epochs'] for d in at]):.1f}"
+                  f"  decisions changed {changes}")
+            rows += [(STAGE, metric_name("hidden_min", f"{name}@{level or 'end'}"), min(d["hidden"] for d in at), seconds, command),
+                     (STAGE, metric_name("epochs_mean", f"{name}@{level or 'end'}"), float(np.mean([d["epochs"] for d in at])), seconds, command),
+                     (STAGE, metric_name("decision_changes", f"{name}@{level or 'end'}"), float(changes), seconds, command)]
     rows.append((STAGE, "rerun_identical", float(identical), 0.0, command))
     print(f"reruns identical: {identical}")
     if not args.no_record:
