@@ -2,6 +2,7 @@
 
     python benchmarks/grading.py                  # 30 submissions of exercise 4
     python benchmarks/grading.py --assignment 01_raw_pixels --learners 10 --no-record
+    python benchmarks/grading.py --learners 10 --runs jobs1 jobs1_repeat jobs2   # one slot against two
 
 The class (``a_class``): the released exercise with the solution's answers typed in, some of them
 replaced by the answer sets of ``tests/answers/exNN.py``, in turn: each right answer (full marks),
@@ -12,7 +13,8 @@ passes: stock nbgrader believes them, ``practicum grade`` flags them). It is gra
 2. ``practicum grade --jobs 2``: two local worker processes, twice (the second run, ``jobs2_repeat``,
    must give every submission the same points as the first), then twice more with one thread per
    kernel instead of two (``jobs2_threads1``, ``jobs2_threads1_repeat``);
-3. ``practicum grade --scheduler`` on a ``LocalCluster`` of two single-threaded Dask workers on 127.0.0.1.
+3. ``practicum grade --scheduler`` on a ``LocalCluster`` of two single-threaded Dask workers on 127.0.0.1;
+4. on request (``--runs``), ``practicum grade --jobs 1``, twice (``jobs1``, ``jobs1_repeat``).
 
 Every kernel gets the same FAST environment, with the grader's thread count (``repeatable_env``). Stock nbgrader runs as its command; ``practicum grade``
 runs as its command does (``grade``, then grades.csv and the feedback pages), in this process, so
@@ -32,8 +34,11 @@ that its report's timings can be read. Rows (stage ``grading``):
   as from stock nbgrader;
 - ``same_scores_on_rerun[jobs2:exNN]``, ``same_scores_on_rerun[jobs2_threads1:exNN]``: the share of
   all submissions whose every cell got the same points in a run and in its repeat;
-- ``same_scores_as_jobs2[RUN:exNN]`` (RUN: ``jobs2_threads1``, ``dask2``): the same share between
-  that run and ``jobs2`` (two threads per kernel, the default).
+- ``same_scores_on_rerun[jobs1:exNN]``: the same for ``--jobs 1``, when it ran;
+- ``same_scores_as_jobs2[RUN:exNN]`` (RUN: ``jobs2_threads1``, ``jobs1``, ``dask2``): the same share
+  between that run and ``jobs2`` (two threads per kernel, the default).
+
+A row is written only where its runs were made (``--runs``).
 """
 
 import argparse
@@ -143,28 +148,44 @@ def cell_seconds(autograded: Path) -> float:
     return sum(notebook_cell_seconds(path.read_bytes()) for path in autograded.rglob("*.ipynb"))
 
 
+#: Every run ``main`` can make: (slots, options of ``grade``); stock nbgrader and Dask are set up apart.
+RUNS = {"nbgrader_serial": (1, {}), "jobs2": (SLOTS, {"jobs": SLOTS}), "jobs2_repeat": (SLOTS, {"jobs": SLOTS}),
+        "jobs2_threads1": (SLOTS, {"jobs": SLOTS, "threads": 1}), "jobs2_threads1_repeat": (SLOTS, {"jobs": SLOTS, "threads": 1}),
+        "jobs1": (1, {"jobs": 1}), "jobs1_repeat": (1, {"jobs": 1}), "dask2": (SLOTS, {})}
+DEFAULT_RUNS = ("nbgrader_serial", "jobs2", "jobs2_repeat", "jobs2_threads1", "jobs2_threads1_repeat", "dask2")
+#: (metric, run, the run it is compared with): each row needs both runs.
+AGREEMENTS = [("same_scores_on_rerun", "jobs2", "jobs2_repeat"), ("same_scores_on_rerun", "jobs2_threads1", "jobs2_threads1_repeat"),
+              ("same_scores_on_rerun", "jobs1", "jobs1_repeat"), ("same_scores_as_jobs2", "jobs2_threads1", "jobs2"),
+              ("same_scores_as_jobs2", "jobs1", "jobs2"), ("same_scores_as_jobs2", "dask2", "jobs2")]
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="04_convnet_from_scratch")
     parser.add_argument("--learners", type=int, default=30)
+    parser.add_argument("--runs", nargs="+", choices=list(RUNS), default=list(DEFAULT_RUNS),
+                        help="which gradings to make, in this order (default: all but jobs1 and jobs1_repeat)")
     parser.add_argument("--no-record", action="store_true", help="print, do not append to results.csv")
     args = parser.parse_args(argv)
     learners = a_class(args.assignment, args.learners)
     fair = {learner for learner, (kind, _) in learners.items() if kind != "hostile"}
+    runs = {}
     with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as tmp:
         work = Path(tmp)
-        runs = {"nbgrader_serial": (1,) + stock_nbgrader(work, args.assignment, learners)}
+        if "nbgrader_serial" in args.runs:
+            runs["nbgrader_serial"] = (1,) + stock_nbgrader(work, args.assignment, learners)
         os.environ.update(kernel_env())  # the same environment for our workers' kernels
-        runs["jobs2"] = (SLOTS,) + practicum_grade(work, args.assignment, learners, "jobs2", jobs=SLOTS)
-        runs["jobs2_repeat"] = (SLOTS,) + practicum_grade(work, args.assignment, learners, "jobs2_repeat", jobs=SLOTS)
-        for run in ("jobs2_threads1", "jobs2_threads1_repeat"):
-            runs[run] = (SLOTS,) + practicum_grade(work, args.assignment, learners, run, jobs=SLOTS, threads=1)
-        from distributed import LocalCluster
+        for run in args.runs:
+            slots, options = RUNS[run]
+            if run == "dask2":
+                from distributed import LocalCluster
 
-        with LocalCluster(n_workers=SLOTS, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, env=kernel_env()) as cluster:
-            runs["dask2"] = (SLOTS,) + practicum_grade(work, args.assignment, learners, "dask2", scheduler=cluster.scheduler_address)
+                with LocalCluster(n_workers=SLOTS, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, env=kernel_env()) as cluster:
+                    runs[run] = (slots,) + practicum_grade(work, args.assignment, learners, run, scheduler=cluster.scheduler_address)
+            elif run != "nbgrader_serial":
+                runs[run] = (slots,) + practicum_grade(work, args.assignment, learners, run, **options)
     command = record.current_command()
-    stock_seconds, stock = runs["nbgrader_serial"][1:]
+    stock = runs["nbgrader_serial"][2] if "nbgrader_serial" in runs else None
     rows = []
     for run, (slots, seconds, result) in runs.items():
         name = f"{run}:ex{args.assignment[:2]}"
@@ -173,22 +194,26 @@ def main(argv=None) -> None:
                  ("grading", f"overhead_s[{name}]", round(overhead, 2), round(seconds, 1), command)]
         print(f"{name}: {seconds:.1f} s for {len(learners)} submissions; cells ran {result['cells'] / len(learners):.1f} s "
               f"per submission; overhead {overhead:.2f} s per submission and slot")
-        if run != "nbgrader_serial":
-            differ = {key: (value, result["points"].get(key)) for key, value in stock["points"].items()
-                      if key[0] in fair and result["points"].get(key) != value}
-            agree = fair - {learner for learner, _ in differ}
-            rows += [("grading", f"speedup_vs_nbgrader[{name}]", round(stock_seconds / seconds, 3), round(seconds, 1), command),
-                     ("grading", f"same_scores[{name}]", round(len(agree) / len(fair), 3), round(seconds, 1), command),
-                     ("grading", f"worker_overhead_s[{name}]", round(result["worker_overhead"], 2), round(seconds, 1), command),
-                     ("grading", f"speedup_bound[{name}]", round(stock_seconds / (result["cells"] / slots), 3), round(seconds, 1), command)]
-            print(f"  in the worker, {result['worker_overhead']:.2f} s per submission besides its cells; "
-                  f"points unlike stock's (stock, ours): {dict(list(differ.items())[:4])}")
-            hostile = {learner: sum(v for k, v in result["points"].items() if k[0] == learner) for learner in learners if learner not in fair}
-            print(f"  same points as stock on {len(agree)}/{len(fair)} non-hostile submissions; hostile got {hostile} "
-                  f"(stock: { {l: sum(v for k, v in stock['points'].items() if k[0] == l) for l in hostile} })")
-    for metric, run, other in [("same_scores_on_rerun", "jobs2", "jobs2_repeat"),
-                               ("same_scores_on_rerun", "jobs2_threads1", "jobs2_threads1_repeat"),
-                               ("same_scores_as_jobs2", "jobs2_threads1", "jobs2"), ("same_scores_as_jobs2", "dask2", "jobs2")]:
+        if run == "nbgrader_serial":
+            continue
+        rows.append(("grading", f"worker_overhead_s[{name}]", round(result["worker_overhead"], 2), round(seconds, 1), command))
+        print(f"  in the worker, {result['worker_overhead']:.2f} s per submission besides its cells")
+        if stock is None:
+            continue
+        stock_seconds = runs["nbgrader_serial"][1]
+        differ = {key: (value, result["points"].get(key)) for key, value in stock["points"].items()
+                  if key[0] in fair and result["points"].get(key) != value}
+        agree = fair - {learner for learner, _ in differ}
+        rows += [("grading", f"speedup_vs_nbgrader[{name}]", round(stock_seconds / seconds, 3), round(seconds, 1), command),
+                 ("grading", f"same_scores[{name}]", round(len(agree) / len(fair), 3), round(seconds, 1), command),
+                 ("grading", f"speedup_bound[{name}]", round(stock_seconds / (result["cells"] / slots), 3), round(seconds, 1), command)]
+        hostile = {learner: sum(v for k, v in result["points"].items() if k[0] == learner) for learner in learners if learner not in fair}
+        print(f"  points unlike stock's (stock, ours): {dict(list(differ.items())[:4])}; same points as stock on "
+              f"{len(agree)}/{len(fair)} non-hostile submissions; hostile got {hostile} "
+              f"(stock: { {l: sum(v for k, v in stock['points'].items() if k[0] == l) for l in hostile} })")
+    for metric, run, other in AGREEMENTS:
+        if run not in runs or other not in runs:
+            continue
         first, again = runs[run][2]["points"], runs[other][2]["points"]
         changed = {learner for (learner, cell), value in first.items() if again.get((learner, cell)) != value}
         rows.append(("grading", f"{metric}[{run}:ex{args.assignment[:2]}]", round(1 - len(changed) / len(learners), 3),
