@@ -171,10 +171,11 @@ def main(argv=None) -> dict:
             rows.append((STAGE, metric_name("pass_rate", name), 0.0, seconds, command))
             continue
         sure = runs[0]["sure"]
-        decided = [decide(r["starts"], sure) for r in runs]
+        by_run = {(seed, threads): decide(results[(name, seed, threads)][0]["starts"], sure) for seed in args.seeds for threads in args.threads}
+        decided = list(by_run.values())
         visible, hidden = [d["visible"] for d in decided], [d["hidden"] for d in decided]
         passed, epochs = float(np.mean([d["passed"] for d in decided])), float(np.mean([d["epochs"] for d in decided]))
-        spread = max(abs(decide(results[(name, seed, a)][0]["starts"], sure)["visible"] - decide(results[(name, seed, b)][0]["starts"], sure)["visible"])
+        spread = max(abs(by_run[(seed, a)]["visible"] - by_run[(seed, b)]["visible"])
                      for seed in args.seeds for a in args.threads for b in args.threads)
         print(f"{name:<45} stop at {sure}: visible {min(visible):.3f}-{max(visible):.3f}  hidden min {min(hidden):.3f}  "
               f"passed {passed:.2f}  epochs {epochs:.1f}  thread spread {spread:.3f}")
