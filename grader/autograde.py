@@ -67,6 +67,7 @@ def autograde(course_root: Path, learner: str, assignment_id: str, budget: float
     handler.setFormatter(logging.Formatter("[%(levelname)s] %(message)s"))
     log.handlers, log.propagate = [handler], False
     log.setLevel(logging.INFO)
+    config.ScoreHoldout.instructor_log = log
     try:
         with gradebook.quiet_sqlalchemy():
             Autograde(coursedir=coursedir, config=config, log=log).start()

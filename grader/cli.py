@@ -85,8 +85,8 @@ def run_grade(args: argparse.Namespace) -> int:
     write_csv(report.rows, args.out / "grades.csv")
     write_feedback(report.rows, args.out / "feedback", args.out / "course")
     print(summary_table(report.rows))
-    for path in report.unplaced:
-        print(f"not graded: {path} (name it <learner>_<notebook>.ipynb; see docs/grading.md)", file=sys.stderr)
+    for line in report.unplaced:
+        print(f"not graded: {line}", file=sys.stderr)  # "path: why", from grader.submissions
     print(f"\n{len(report.rows)} grades in {args.out / 'grades.csv'}, feedback in {args.out / 'feedback'}, graded on {report.workers}"
           + (f"; {report.reused} unchanged submissions not graded again" if report.reused else ""))
     return 0 if report.rows and not report.unplaced else 1

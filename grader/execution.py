@@ -27,6 +27,9 @@ KERNEL_DIED = "KernelDied"
 KERNEL_SILENT = "KernelSilent"
 #: The error names that mean "the run broke here", not "the test failed".
 BROKEN_RUN = {NOT_RUN, TIMED_OUT, KERNEL_DIED, KERNEL_SILENT}
+#: Where ``BudgetedExecute`` leaves the notebook's budget for the steps after it: {"seconds", "deadline"}
+#: (a ``time.monotonic()``); the holdout scorer works within what is left of it.
+BUDGET_KEY = "practicum_budget"
 
 #: The kernel's environment for headless runs: FAST mode, and no progress bars or TensorFlow logging
 #: on stderr (nbgrader scores a test cell that wrote to stderr as 0).
@@ -55,12 +58,14 @@ def error_output(ename: str, evalue: str) -> NotebookNode:
     return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
-def describe_cell(cell: NotebookNode, index: int) -> str:
-    """Name a cell for a learner without quoting a test cell (whose source may hold hidden tests)."""
+def describe_cell(cell: NotebookNode, index: int, prepended: str = "") -> str:
+    """Name a cell for a learner without quoting a test cell (whose source may hold hidden tests), or
+    the code the grader put in front of it (``prepended``): the learner's own first line."""
     grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
     if grade_id:
         return f"cell {index + 1} ({grade_id})"
-    first_line = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+    source = cell.source.removeprefix(prepended) if prepended else cell.source
+    first_line = next((line.strip() for line in source.splitlines() if line.strip()), "")
     return f"cell {index + 1} (`{first_line[:60]}`)"
 
 
@@ -80,13 +85,16 @@ class BudgetedExecute(Execute):
                                  "traceback": [f"{TIMED_OUT}: the notebook used up its {self.budget:g} s budget in this cell"]}
         self.timeout_func = self._seconds_left
         if km is not None or self.started_kernel is None:
-            return super().preprocess(nb, resources, km)
-        try:  # its owner shuts the kernel down; the client's channels end here
-            return super().preprocess(nb, resources, self.started_kernel.manager)
-        finally:
-            if self.kc is not None:
-                self.kc.stop_channels()
-                self.kc = None
+            nb, resources = super().preprocess(nb, resources, km)
+        else:
+            try:  # its owner shuts the kernel down; the client's channels end here
+                nb, resources = super().preprocess(nb, resources, self.started_kernel.manager)
+            finally:
+                if self.kc is not None:
+                    self.kc.stop_channels()
+                    self.kc = None
+        resources[BUDGET_KEY] = {"seconds": self.budget, "deadline": self._deadline or time.monotonic() + self.budget}
+        return nb, resources
 
     def _seconds_left(self, cell) -> int:
         if self._deadline is None:
@@ -118,15 +126,20 @@ class BudgetedExecute(Execute):
         except DeadKernelError:
             cell.outputs.append(error_output(KERNEL_DIED, "the Python kernel died while running this cell "
                                                           "(it crashed, called os._exit or ran out of memory)"))
-            self._broken = f"the kernel died in {describe_cell(cell, index)}"
+            self._broken = f"the kernel died in {describe_cell(cell, index, _prepended(resources))}"
             return cell, resources
         except CellTimeoutError:  # it neither finished nor answered the interrupt
             cell.outputs.append(error_output(KERNEL_SILENT, "the Python kernel stopped answering while running this cell"))
-            self._broken = f"the kernel stopped answering in {describe_cell(cell, index)}"
+            self._broken = f"the kernel stopped answering in {describe_cell(cell, index, _prepended(resources))}"
             return cell, resources
         if any(out.output_type == "error" and out.ename == TIMED_OUT for out in cell.outputs):
-            self._broken = f"{describe_cell(cell, index)} ran out of the notebook's {self.budget:g} s budget"
+            self._broken = f"{describe_cell(cell, index, _prepended(resources))} ran out of the notebook's {self.budget:g} s budget"
         return cell, resources
+
+
+def _prepended(resources) -> str:
+    """The code ``grader.guard.GuardTests`` put in front of the first code cell ("" when it did not run)."""
+    return (resources or {}).get("guard", {}).get("capture", "")
 
 
 class QuietTestCells(NbGraderPreprocessor):

@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import shutil
 from concurrent.futures import FIRST_COMPLETED, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from tqdm import tqdm
 from grader import dispatch, gradebook
 from grader.confine import Limits
 from grader.course import Assignment, copy_source, error_rows, find_assignments
+from grader.files import remove_tree
 from grader.dispatch import Workers
 from grader.execution import GRADING_THREADS
 from grader.jobs import AssignmentSource, GradingSettings, SubmissionJob, SubmissionResult
@@ -40,8 +40,6 @@ STARTUP_GRACE = 120.0
 MAX_PROCESSES = 512
 #: The largest file a kernel may write.
 MAX_FILE_BYTES = 2 * 2**30
-#: The largest notebook file that is graded.
-MAX_NOTEBOOK_BYTES = 50 * 2**20
 
 
 #: The failure of a submission whose worker was lost.
@@ -83,16 +81,16 @@ def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: i
         settings = GradingSettings(timeout, timeout + grace, limits, workers.sandboxed, threads)
         report = GradeReport(unplaced=unplaced, sandboxed=workers.sandboxed, note=workers.note, workers=workers.description)
         pending = []
-        for submission in submissions:
-            fingerprint = _fingerprint(submission, assignments[submission.assignment], timeout, workers.sandboxed, threads)
+        for submission in submissions:  # its files are read (and checked) here, and again when it is sent
+            fingerprint = _fingerprint(_job(submission, sources[submission.assignment], settings))
             stored = _stored_rows(_record_path(out, submission), fingerprint, signer)
             if stored is not None:
                 report.rows.extend(stored)
                 report.reused += 1
             else:
-                pending.append((submission, fingerprint, sources[submission.assignment]))
+                pending.append((submission, sources[submission.assignment]))
         with tqdm(total=len(pending), unit="submission", desc="grading", disable=None if progress is None else not progress) as bar:
-            for (submission, fingerprint, _), result in _results(workers, settings, pending, course / "source"):
+            for submission, fingerprint, result in _results(workers, settings, pending, course / "source"):
                 key = (submission.learner, submission.assignment)
                 report.rows.extend(result.rows)
                 report.seconds[key], report.notebook_seconds[key] = result.seconds, result.notebook_seconds
@@ -126,41 +124,39 @@ def _source_of(assignment: Assignment, folder: Path) -> AssignmentSource:
 
 
 def _job(submission: Submission, source: AssignmentSource, settings: GradingSettings) -> SubmissionJob:
-    """The submission as bytes; a notebook too large to grade is named, not sent."""
-    notebooks, unreadable = [], []
-    for notebook, path in sorted(submission.notebooks.items()):
-        size = path.stat().st_size
-        if size > MAX_NOTEBOOK_BYTES:
-            unreadable.append((notebook, f"too large ({size / 2**20:.0f} MB; at most {MAX_NOTEBOOK_BYTES // 2**20} MB): clear its outputs"))
-        else:
-            notebooks.append((notebook, path.read_bytes()))
-    extra = tuple((path.name, path.read_bytes()) for path in submission.extra_files)
-    return SubmissionJob(submission.learner, source, tuple(notebooks), extra, tuple(unreadable), settings)
+    """The submission as bytes, read through ``grader.files``: a notebook that cannot be graded (a link,
+    a pipe, too large) is named with the reason, not sent; so is a file beside it that is left out."""
+    notebooks, refused = submission.notebook_bytes()
+    extra, left_out = submission.extra_bytes()
+    return SubmissionJob(submission.learner, source, tuple(notebooks), tuple(extra), tuple(sorted(refused.items())), settings,
+                         tuple(left_out))
 
 
 def _results(workers: Workers, settings: GradingSettings, pending: list, source_root: Path):
-    """(item, SubmissionResult) for every pending item, as they finish; whatever happens to one
-    submission (or to the worker grading it) costs its own rows only."""
-    sources = list({item[2].fingerprint: item[2] for item in pending}.values())
+    """(submission, fingerprint of what was sent, SubmissionResult) for every pending (submission,
+    source), as they finish; whatever happens to one submission (or to the worker grading it) costs
+    its own rows only."""
+    sources = list({source.fingerprint: source for _, source in pending}.values())
     executor = workers.start(settings, sources)
     queue, running = list(reversed(pending)), {}
     while queue or running:
         while queue and (not workers.window or len(running) < workers.window):
-            item = queue.pop()
-            running[executor.submit(grade_submission, _job(item[0], item[2], settings), workers.holdout)] = item
+            submission, source = queue.pop()
+            job = _job(submission, source, settings)
+            running[executor.submit(grade_submission, job, workers.holdout)] = (submission, _fingerprint(job))
         done, _ = wait(running, return_when=FIRST_COMPLETED)
         broken = False
         for future in done:
-            item = running.pop(future)
+            submission, fingerprint = running.pop(future)
             try:
                 result = future.result()
             except Exception as error:  # noqa: BLE001 — the worker failed, not the learner: error rows, graded again next run
                 lost = isinstance(error, BrokenProcessPool) or type(error).__name__ == "KilledWorker"
                 broken |= isinstance(error, BrokenProcessPool)
                 reason = WORKER_LOST if lost else f"grading failed: {type(error).__name__}: {error}"
-                assignment = find_assignments(source_root)[item[0].assignment]
-                result = SubmissionResult(error_rows(item[0].learner, assignment, source_root, {}, reason), failure=reason, retry=True)
-            yield item, result
+                assignment = find_assignments(source_root)[submission.assignment]
+                result = SubmissionResult(error_rows(submission.learner, assignment, source_root, {}, reason), failure=reason, retry=True)
+            yield submission, fingerprint, result
         if broken:  # the pool's other jobs are lost with it: they come back as error rows above, as they finish
             executor = workers.start(settings, sources)
 
@@ -203,10 +199,14 @@ def _store(record_file: Path, fingerprint: str, rows: list[GradeRow], signer: _S
     record_file.write_text(json.dumps({"fingerprint": fingerprint, "rows": rows_text, "signature": signer.sign(fingerprint, rows_text)}))
 
 
-def _fingerprint(submission: Submission, assignment: Assignment, timeout: float, sandboxed: bool, threads: int) -> str:
-    digest = hashlib.sha256(f"{assignment.fingerprint()}\0{timeout:g}\0{sandboxed}\0{threads}".encode())
-    for notebook, path in sorted(submission.notebooks.items()):
-        digest.update(b"\0" + notebook.encode() + b"\0" + path.read_bytes())
+def _fingerprint(job: SubmissionJob) -> str:
+    """Changes whenever what the job grades does: the assignment's source, the settings, the files sent and refused."""
+    settings = job.settings
+    digest = hashlib.sha256(f"{job.assignment.fingerprint}\0{settings.timeout:g}\0{settings.sandboxed}\0{settings.threads}".encode())
+    for name, contents in (*job.notebooks, *job.extra_files):
+        digest.update(b"\0" + name.encode() + b"\0" + hashlib.sha256(contents).digest())
+    for line in (*(f"{notebook}: {why}" for notebook, why in job.unreadable), *job.left_out):
+        digest.update(b"\0" + line.encode())
     return digest.hexdigest()
 
 
@@ -214,11 +214,10 @@ def _merge(submission: Submission, course: Path, result: SubmissionResult) -> No
     """Put the autograded notebooks (and the files handed in beside them) and the scores into the
     course directory, for formgrader, ``nbgrader export`` and the feedback pages."""
     target = course / "autograded" / submission.learner / submission.assignment
-    if target.exists():
-        shutil.rmtree(target)
+    remove_tree(target)
     target.mkdir(parents=True)
-    for extra in submission.extra_files:
-        shutil.copy2(extra, target / extra.name)
+    for name, contents in submission.extra_bytes()[0]:  # read again, through the same checks
+        (target / name).write_bytes(contents)
     for notebook, contents in result.autograded.items():
         (target / f"{notebook}.ipynb").write_bytes(contents)
     gradebook.merge_scores(course, submission.learner, submission.assignment, result.scores)

@@ -14,11 +14,13 @@ and the outcome says so.
 """
 
 import json
+import logging
 import os
-import stat
 import subprocess
 import sys
 import tempfile
+import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,17 +28,24 @@ import numpy as np
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, Dict, Float, Unicode
+from traitlets import Any, Bool, Dict, Float, Unicode
 
 from grader.confine import Limits
-from grader.execution import error_output
+from grader.execution import BUDGET_KEY, error_output
+from grader.files import Refused, read_regular, size_text
 from grader.sandbox import bwrap_command, confine_command
 from practicum import paths
 from practicum.handin import SUFFIXES
 from practicum.tidy import read_notebook
 
-#: The largest model file that is scored.
+#: The largest model file that is scored; what a Keras file (a zip) may unpack to, and its members.
 MAX_MODEL_BYTES = 512 * 2**20
+MAX_MODEL_UNPACKED_BYTES = 2 * MAX_MODEL_BYTES
+MAX_MODEL_MEMBERS = 100
+#: Seconds scoring a model may take at least: it runs within what is left of the submission's budget,
+#: but never less than this (nor more than half the budget), so that a notebook that used most of its
+#: budget is not failed by the grader's own work.
+MIN_SCORING_SECONDS = 60.0
 SCORE_FAILED = "HoldoutTestFailed"
 #: Cell metadata where the scorer leaves the accuracy it measured, for the feedback page.
 SCORE_KEY = "practicum_score"
@@ -66,33 +75,48 @@ def holdout_tests(source_nb) -> dict[str, HoldoutTest]:
 
 
 def copy_handed_in(models: Path, name: str, target: Path, confined_to: Path | None = None) -> Path | None:
-    """Copy the model handed in as ``name`` out of the learner's ``build/models`` folder: a regular
-    file, not a link, at most MAX_MODEL_BYTES. None when there is none. With ``confined_to`` (the
-    learner's workspace), no folder between it and the file may be a link either: one could point
-    at someone else's model."""
+    """Copy the model handed in as ``name`` out of the learner's ``build/models`` folder. None when
+    there is none; ``Refused`` when it is not a regular file of at most MAX_MODEL_BYTES (a link, a
+    named pipe) or, for a Keras file, a zip within MAX_MODEL_MEMBERS and MAX_MODEL_UNPACKED_BYTES. With
+    ``confined_to`` (the learner's workspace), no folder between it and the file may be a link
+    either: one could point at someone else's model."""
     if confined_to is not None:
         between = [models, *(folder for folder in models.parents if confined_to in folder.parents)]
-        if any(folder.is_symlink() for folder in between):
-            return None
+        linked = next((folder for folder in between if folder.is_symlink()), None)
+        if linked is not None:
+            raise Refused(f"{linked.relative_to(confined_to)} is a symbolic link")
     for suffix in SUFFIXES:
         source = models / f"{name}{suffix}"
-        try:
-            descriptor = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError:
+        if not os.path.lexists(source):
             continue
-        with os.fdopen(descriptor, "rb") as stream:
-            info = os.fstat(stream.fileno())
-            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_MODEL_BYTES:
-                return None
-            destination = target / f"model{suffix}"
-            destination.write_bytes(stream.read(MAX_MODEL_BYTES + 1))
-            return destination
+        destination = target / f"model{suffix}"
+        destination.write_bytes(read_regular(source, MAX_MODEL_BYTES))
+        if suffix == ".keras":
+            check_archive(destination)
+        return destination
     return None
 
 
-def predict_outside(model_file: Path, images: np.ndarray, limits: Limits, sandboxed: bool, timeout: float) -> np.ndarray:
+def check_archive(model_file: Path) -> None:
+    """``Refused`` unless ``model_file`` is a zip whose members are few and small enough, unpacked, to load."""
+    try:
+        with zipfile.ZipFile(model_file) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError):
+        raise Refused("not a Keras file (.keras files are zip archives): save it with model.save()") from None
+    unpacked = sum(member.file_size for member in members)
+    if len(members) > MAX_MODEL_MEMBERS or unpacked > MAX_MODEL_UNPACKED_BYTES:
+        raise Refused(f"it unpacks to {len(members)} files and {size_text(unpacked)} (at most {MAX_MODEL_MEMBERS} files "
+                      f"and {size_text(MAX_MODEL_UNPACKED_BYTES)})")
+
+
+def predict_outside(model_file: Path, images: np.ndarray, limits: Limits, sandboxed: bool, timeout: float, group: str = "",
+                    log: logging.Logger | None = None) -> np.ndarray:
     """The labels (0 cat, 1 dog) that the model file predicts for ``images``, from a sandboxed
-    process that sees only those two files. Raises RuntimeError with a learner-safe reason."""
+    process that sees only those two files, within ``limits`` and ``timeout`` seconds, in the
+    submission's control group ``group`` (its memory limit covers the scorer too, and the watchdog's
+    kill reaches it). Raises RuntimeError with a reason the grader wrote: whatever the model's code
+    prints goes to ``log`` (the instructor's), never to the learner."""
     with tempfile.TemporaryDirectory(prefix="practicum-score-") as folder:
         folder = Path(folder)
         np.save(folder / "images.npy", images)
@@ -100,7 +124,7 @@ def predict_outside(model_file: Path, images: np.ndarray, limits: Limits, sandbo
         if sandboxed:
             command = bwrap_command(command, workspace=folder, runtime=folder, readable=[model_file.parent, paths.ROOT / "grader"], env={},
                                     writable=False)
-        command = confine_command(command, limits, group=None)
+        command = confine_command(command, limits, group=group or None)
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
         env.pop("PRACTICUM_HOLDOUT_DIR", None)
         try:
@@ -108,8 +132,11 @@ def predict_outside(model_file: Path, images: np.ndarray, limits: Limits, sandbo
         except subprocess.TimeoutExpired:
             raise RuntimeError(f"scoring the model took longer than {timeout:g} s") from None
     if done.returncode != 0:
-        last = (done.stderr.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
-        raise RuntimeError(f"the saved model could not be scored ({last[:200]})")
+        stderr = done.stderr.decode(errors="replace").strip()
+        if log is not None:
+            log.warning("scoring %s failed (exit status %s); the scorer's stderr ends:\n%s", model_file.name, done.returncode,
+                        "\n".join(stderr.splitlines()[-20:]))
+        raise RuntimeError(_scoring_failure(done.returncode, stderr))
     try:
         predictions = np.asarray(json.loads(done.stdout), dtype=np.int64)
     except (ValueError, TypeError):
@@ -117,6 +144,16 @@ def predict_outside(model_file: Path, images: np.ndarray, limits: Limits, sandbo
     if predictions.shape != (len(images),) or not np.isin(predictions, (0, 1)).all():
         raise RuntimeError(f"the saved model gave {predictions.size} predictions for {len(images)} photos, or labels other than 0 and 1")
     return predictions
+
+
+def _scoring_failure(returncode: int, stderr: str) -> str:
+    """What a learner reads when their model could not be scored: the grader's words, never the scorer's output."""
+    if returncode < 0:
+        return "scoring the saved model was stopped: it used more memory or time than the submission may"
+    if "Lambda" in stderr or "safe_mode" in stderr:
+        return ("the saved model holds code (a Lambda layer or a custom object), which the grader does not load: "
+                "build it from Keras layers only")
+    return "the saved model could not be loaded and scored (the instructor's log has the details)"
 
 
 class ScoreHoldout(NbGraderPreprocessor):
@@ -131,7 +168,10 @@ class ScoreHoldout(NbGraderPreprocessor):
                                        "scoring on the validation photos (a self-check)").tag(config=True)
     sandboxed = Bool(True).tag(config=True)
     limits = Dict(help="grader.confine.Limits as a dict").tag(config=True)
-    timeout = Float(300.0, help="Seconds the scoring of one model may take").tag(config=True)
+    timeout = Float(300.0, help="Seconds the scoring of one model may take, at most").tag(config=True)
+    group = Unicode("", help="The submission's control group, which the scorer joins ('' for none)").tag(config=True)
+    instructor_log = Any(None, help="A logging.Logger for what the instructor alone reads (the scorer's stderr); None: this "
+                                    "preprocessor's own log").tag(config=True)
 
     def preprocess(self, nb, resources):
         if self.source_directory:
@@ -154,6 +194,15 @@ class ScoreHoldout(NbGraderPreprocessor):
             self._photos[image_size] = (images[order], labels[order])
         return self._photos[image_size]
 
+    def _seconds(self, resources) -> float:
+        """What is left of the submission's budget (``BudgetedExecute`` leaves its deadline in the
+        resources), between MIN_SCORING_SECONDS (or half the budget) and ``timeout``."""
+        budget = resources.get(BUDGET_KEY)
+        if budget is None:
+            return self.timeout
+        left = budget["deadline"] - time.monotonic()
+        return min(self.timeout, max(left, min(MIN_SCORING_SECONDS, budget["seconds"] / 2)))
+
     def preprocess_cell(self, cell, resources, index):
         cell.metadata.pop(SCORE_KEY, None)  # only the scorer writes it, never the learner's notebook
         test = self._tests.get(cell.metadata.get("nbgrader", {}).get("grade_id")) if cell.cell_type == "code" else None
@@ -165,15 +214,20 @@ class ScoreHoldout(NbGraderPreprocessor):
             return cell, resources
         photos = "the instructor's photos" if self.holdout else "the validation photos (the grader uses the instructor's)"
         with tempfile.TemporaryDirectory(prefix="practicum-model-") as folder:
-            model_file = copy_handed_in(Path(self.models_directory), test.model, Path(folder),
-                                        Path(self.workspace) if self.workspace else None)
+            try:
+                model_file = copy_handed_in(Path(self.models_directory), test.model, Path(folder),
+                                            Path(self.workspace) if self.workspace else None)
+            except Refused as why:
+                cell.outputs.append(error_output(SCORE_FAILED, f"the model handed in as {test.model!r} was not scored: {why}"))
+                return cell, resources
             if model_file is None:
                 cell.outputs.append(error_output(SCORE_FAILED, f"no model was handed in as {test.model!r}: the test cell saves it "
                                                                "with hand_in(model, ...); did it run to the end?"))
                 return cell, resources
             images, labels = self._load(test.image_size)
             try:
-                predicted = predict_outside(model_file, images, Limits(**self.limits), self.sandboxed, self.timeout)
+                predicted = predict_outside(model_file, images, Limits(**self.limits), self.sandboxed, self._seconds(resources),
+                                            self.group, self.instructor_log or self.log)
             except RuntimeError as error:
                 cell.outputs.append(error_output(SCORE_FAILED, str(error)))
                 return cell, resources

@@ -54,6 +54,7 @@ class SubmissionJob:
     extra_files: tuple[tuple[str, bytes], ...]  # file name → bytes: files handed in beside the notebooks
     unreadable: tuple[tuple[str, str], ...]  # notebook id → why it is not run (found before sending it)
     settings: GradingSettings
+    left_out: tuple[str, ...] = ()  # "name: why" of each file beside the notebooks that was not handed in
 
 
 @dataclass

@@ -11,7 +11,6 @@ its first cell runs), its own sockets, its own control group, and it ends with i
 """
 
 import os
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -25,6 +24,7 @@ from jupyter_core.utils import run_sync
 from traitlets.config import Config
 
 from grader.confine import Group, Limits
+from grader.files import remove_tree
 from grader.sandbox import KernelSettings, SandboxedKernelManager
 from practicum.runner import QUIET_KERNEL_ARGUMENTS
 
@@ -60,8 +60,8 @@ class Kernel:
             pass
         peak = self.group.peak_memory() if self.settings.group else None
         self.group.close()
-        shutil.rmtree(self.settings.runtime, ignore_errors=True)
-        shutil.rmtree(self.folder, ignore_errors=True)
+        remove_tree(self.settings.runtime)
+        remove_tree(self.folder)
         return peak
 
     def kill(self) -> None:

@@ -139,6 +139,7 @@ class KernelSettings:
         config.ScoreHoldout.workspace = str(self.workspace)
         config.ScoreHoldout.sandboxed = self.sandboxed
         config.ScoreHoldout.limits = asdict(self.limits)
+        config.ScoreHoldout.group = self.group  # the scorer joins the submission's control group
 
 
 class SandboxedKernelManager(QuietKernelManager):

@@ -16,11 +16,11 @@ submissions at once, each with its own gradebook and kernel.
 import multiprocessing.util
 import os
 import resource
-import shutil
 import tempfile
 import threading
 import time
 import warnings
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -31,9 +31,11 @@ from grader.autograde import autograde, rows_for, scores_of
 from grader.build import released_source
 from grader.course import error_rows, find_assignments
 from grader.execution import QUIET_FAST_ENV, repeatable_env
+from grader.files import remove_tree
 from grader.jobs import AssignmentSource, GradingSettings, PhotoArchive, SubmissionJob, SubmissionResult
 from grader.kernels import KernelSlot, Watchdog
 from grader.restore import prepared
+from grader.results import GradeRow, Status
 from practicum import paths
 from practicum.tidy import NotebookError, read_notebook
 
@@ -119,7 +121,7 @@ class _Course:
 
     def clear(self, learner: str) -> None:
         for part in ("submitted", "autograded"):
-            shutil.rmtree(self.root / part / learner, ignore_errors=True)
+            remove_tree(self.root / part / learner)
         gradebook.remove_submission(self.root, learner, self.id)
 
 
@@ -142,7 +144,7 @@ class _Workbench:
 
     def close(self) -> None:
         self.kernels.close()
-        shutil.rmtree(self.base, ignore_errors=True)
+        remove_tree(self.base)
 
 
 _local = threading.local()
@@ -172,6 +174,9 @@ def grade_submission(job: SubmissionJob, holdout: Path | PhotoArchive | None) ->
     start = time.perf_counter()
     bench, settings = _workbench(), job.settings
     course = bench.course(job.assignment)
+    if not job.notebooks:  # nothing that could run: no kernel taken
+        rows = error_rows(job.learner, course.assignment, course.root / "source", dict(job.unreadable), "")
+        return SubmissionResult(rows, seconds=time.perf_counter() - start)
     env, readable = kernel_environment(settings.threads)
     kernel = bench.kernels.take(settings.limits, settings.sandboxed, readable, env)
     try:
@@ -193,8 +198,17 @@ def grade_submission(job: SubmissionJob, holdout: Path | PhotoArchive | None) ->
     finally:
         peak = kernel.close()
         course.clear(job.learner)
+    if job.left_out:
+        rows = flag_left_out(rows, job.left_out)
     return SubmissionResult(rows, autograded, list(scores.values()), peak, time.perf_counter() - start,
                             sum(map(cell_seconds, autograded.values())), stopped or failure, log)
+
+
+def flag_left_out(rows: list[GradeRow], left_out: tuple[str, ...]) -> list[GradeRow]:
+    """Rows graded without some of the files handed in beside the notebooks: a person should look."""
+    reason = "graded without files handed in beside the notebook: " + "; ".join(left_out[:3])
+    reason += f" (+{len(left_out) - 3} more)" if len(left_out) > 3 else ""
+    return [replace(row, status=Status.MANUAL, reason=reason) if row.status is Status.OK else row for row in rows]
 
 
 def cell_seconds(notebook: bytes) -> float:

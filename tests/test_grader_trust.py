@@ -3,11 +3,13 @@ where possible: the tamper scan, redaction, the sandbox's walls, the limits, the
 kernels started ahead and the hard limit.
 The whole chain is exercised on real exercises by tests/adversarial/."""
 
+import os
 import socket
 import subprocess
 import sys
 import textwrap
 import time
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -18,6 +20,7 @@ from grader import sandbox
 from grader.build import release
 from grader.execution import GRADING_THREADS
 from grader.confine import Group, Limits
+from grader.files import Refused
 from grader.holdout import HoldoutTest, copy_handed_in, predict_outside
 from grader.results import MESSAGE_LIMIT, redact
 from grader.tamper import findings_in, scan
@@ -205,7 +208,25 @@ def test_a_handed_in_link_is_not_followed(tmp_path):
     models = tmp_path / "models"
     models.mkdir()
     (models / "stolen.keras").symlink_to(paths.SOLUTIONS / "03_convolutions.ipynb")
-    assert copy_handed_in(models, "stolen", tmp_path) is None
+    with pytest.raises(Refused, match="a symbolic link"):
+        copy_handed_in(models, "stolen", tmp_path)
+    os.mkfifo(models / "piped.keras")  # opening a pipe for reading would wait for a writer for ever
+    with pytest.raises(Refused, match="a named pipe"):
+        copy_handed_in(models, "piped", tmp_path)
+    assert copy_handed_in(models, "never_handed_in", tmp_path) is None
+
+
+def test_a_keras_hand_in_that_unpacks_to_too_much_is_refused_before_loading(tmp_path, monkeypatch):
+    models = tmp_path / "models"
+    models.mkdir()
+    with zipfile.ZipFile(models / "bomb.keras", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("model.weights.h5", bytes(2**20))  # a megabyte of zeros: a kilobyte or so packed
+    (models / "text.keras").write_text("not a zip")
+    monkeypatch.setattr("grader.holdout.MAX_MODEL_UNPACKED_BYTES", 2**19)
+    with pytest.raises(Refused, match="unpacks to 1 files and 1 MB"):
+        copy_handed_in(models, "bomb", tmp_path)
+    with pytest.raises(Refused, match="not a Keras file"):
+        copy_handed_in(models, "text", tmp_path)
 
 
 def test_holdout_specs_come_from_the_instructors_cells():
@@ -253,7 +274,8 @@ def test_a_models_folder_linked_out_of_the_workspace_is_not_read(tmp_path):
     workspace = tmp_path / "workspace" / "build"
     workspace.mkdir(parents=True)
     (workspace / "models").symlink_to(elsewhere)
-    assert copy_handed_in(workspace / "models", "05_preventing_overfitting_exercise", tmp_path, confined_to=tmp_path / "workspace") is None
+    with pytest.raises(Refused, match="build/models is a symbolic link"):
+        copy_handed_in(workspace / "models", "05_preventing_overfitting_exercise", tmp_path, confined_to=tmp_path / "workspace")
 
 
 def test_a_cell_dressed_up_as_a_test_is_scanned_all_the_same():

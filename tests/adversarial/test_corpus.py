@@ -14,6 +14,7 @@ import json
 import os
 import re
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 
 import corpus
+import hostile_files
 from corpus import CASES, FIRST, HONEST_FIRST, HONEST_LAST, PIXELS, SECOND, Context
 from grader.grade import grade
 from grader.reports import write_csv, write_feedback
@@ -75,13 +77,15 @@ class Outcome:
     kind: str
     reasons: str  # the reasons of the rows of that kind
     seconds: float | None = None
+    messages: str = ""  # the rows' test messages
 
 
 def _outcome(rows, seconds: float | None = None) -> Outcome:
     kinds = {_kind(row) for row in rows}
     kind = "error" if "error" in kinds else "manual" if "manual" in kinds else "ok"
     return Outcome(sum(row.points for row in rows), sum(row.max_points for row in rows), kind,
-                   " | ".join(dict.fromkeys(_reason(row) for row in rows if _kind(row) == kind)), seconds)
+                   " | ".join(dict.fromkeys(_reason(row) for row in rows if _kind(row) == kind)), seconds,
+                   " | ".join(row.message for row in rows if row.message))
 
 
 class Listener:
@@ -176,6 +180,9 @@ def batch(tmp_path_factory, request):
     request.addfinalizer(lambda: _clean_up(ctx))
     ctx.inputs.mkdir()
     for case in cases:
+        if case.plant is not None:
+            case.plant(ctx)
+            continue
         content = case.make(ctx)
         (ctx.inputs / case.filename).write_bytes(content if isinstance(content, bytes) else content.encode())
     with pytest.MonkeyPatch.context() as env:
@@ -220,6 +227,9 @@ def _write_summary(result: Batch, cases) -> None:
     for case in cases:
         got = result.outcomes.get(case.name)
         expected = f"{case.points:g} {'/'.join(case.status) if isinstance(case.status, tuple) else case.status}"
+        if case.not_graded and not got:
+            lines.append(f"{case.name} | {expected} | not graded | " + " / ".join(_not_graded_lines(result, case))[:150])
+            continue
         lines.append(f"{case.name} | {expected} | " + (f"{got.points:g}/{got.max_points:g} {got.kind} | {got.reasons[:150]}"
                                                        + (f" | {got.seconds:.0f} s" if got.seconds is not None else "")
                                                        if got else "no rows | "))
@@ -231,10 +241,21 @@ def _write_summary(result: Batch, cases) -> None:
 
 # --- one test per case -------------------------------------------------------------------------------
 
+def _not_graded_lines(batch, case) -> list[str]:
+    """The grader's "not graded" lines about the case's files."""
+    return [line for line in batch.report.unplaced if case.not_graded in line]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_case_gets_exactly_its_expected_points_and_status(batch, case, record_property):
     if case.name not in batch.graded:
         pytest.skip("not in $ADVERSARIAL_CASES")
+    if case.not_graded:
+        lines = _not_graded_lines(batch, case)
+        assert case.name not in batch.outcomes, f"{case.name} should not be graded; it got {batch.outcomes[case.name]}"
+        assert len(lines) == 1 and any(word.lower() in lines[0].lower() for word in case.reason), \
+            f"{case.name}: one 'not graded' line naming {case.not_graded!r} and one of {case.reason}; the lines: {batch.report.unplaced}"
+        return
     got = batch.outcomes.get(case.name)
     assert got is not None, f"no rows for {case.filename}"
     if got.seconds is not None:
@@ -246,6 +267,9 @@ def test_case_gets_exactly_its_expected_points_and_status(batch, case, record_pr
     if case.reason:
         assert any(word.lower() in got.reasons.lower() for word in case.reason), \
             f"{case.name}: the {got.kind} reason should name one of {case.reason}; it says: {got.reasons!r}"
+    if case.message:
+        assert any(word.lower() in got.messages.lower() for word in case.message), \
+            f"{case.name}: a test's message should say one of {case.message}; they say: {got.messages!r}"
 
 
 def _max_points(assignment: str) -> list[float]:
@@ -262,9 +286,10 @@ def _needs(batch, *learners):
 
 # --- invariants -----------------------------------------------------------------------------------------
 
-def test_every_submission_is_graded_and_attributed(batch):
-    assert batch.report.unplaced == []
-    assert set(batch.outcomes) == set(batch.graded)
+def test_every_submission_is_graded_and_attributed_or_named_as_not_graded(batch):
+    refused = [case for case in CASES if case.name in batch.graded and case.not_graded]
+    assert set(batch.outcomes) == set(batch.graded) - {case.name for case in refused}
+    assert sorted(batch.report.unplaced) == sorted(line for case in refused for line in _not_graded_lines(batch, case))
 
 
 def test_nothing_is_written_outside_the_learners_scratch(batch):
@@ -278,7 +303,7 @@ def test_grades_feedback_gradebook_and_rows_stay_as_graded(batch):
 
 
 def test_a_regrade_reuses_the_rows_grading_gave(batch):
-    assert batch.regraded.reused == len(batch.graded)
+    assert batch.regraded.reused == len(batch.outcomes)
     assert sorted(map(repr, batch.regraded.rows)) == sorted(map(repr, batch.report.rows))
 
 
@@ -290,13 +315,39 @@ def test_no_submission_reaches_the_network(batch):
     assert batch.connections == []
 
 
+def _learner_pages(batch) -> dict[str, str]:
+    """What learners are sent, as text: every feedback page, and grades.csv."""
+    pages = {path.name: html.unescape(re.sub(r"<[^>]+>", "", path.read_text(encoding="utf-8")))
+             for path in (batch.ctx.out / "feedback").glob("*")}
+    pages["grades.csv"] = (batch.ctx.out / "grades.csv").read_text(encoding="utf-8")
+    return pages
+
+
+def test_the_graders_key_the_holdout_and_the_graders_own_code_reach_no_learner(batch):
+    """Links to the signing key are never followed; what a handed-in model prints in the scorer goes to
+    the instructor's log only; a reason names the learner's cell, never the grader's code run before it."""
+    _needs(batch, "tree_with_links", "stderr_handin", "first_cell_exits")
+    key = (batch.ctx.out / ".grader-key").read_text().strip()
+    pages = _learner_pages(batch)
+    autograded = {str(path): path.read_bytes() for path in (batch.ctx.out / "course" / "autograded").rglob("*") if path.is_file()}
+    assert [name for name, text in pages.items() if key in text] == []
+    assert [name for name, content in autograded.items() if key.encode() in content] == []
+    assert [name for name, text in pages.items() if hostile_files.LEAKED.search(text)] == []
+    log = batch.ctx.out / "logs" / PIXELS / "stderr_handin.log"
+    assert hostile_files.LEAKED.search(log.read_text()), "the scorer's stderr belongs in the instructor's log"
+    assert [name for name, text in pages.items() if "_practicum" in text] == []
+
+
+def test_a_deep_workspace_is_removed_and_costs_no_grade(batch):
+    _needs(batch, "deep_tree")
+    assert list(Path(tempfile.gettempdir()).glob(f"practicum-worker-*/kernel-*/workspace/{hostile_files.deep_folder(batch.ctx)}")) == []
+
+
 def test_no_hidden_test_reaches_a_learner(batch):
     """No line of a hidden test on any feedback page or in grades.csv. (The marker "BEGIN HIDDEN
     TESTS" may appear: the reading attacks' own code, shown on their page, searches for it.)"""
     hidden = corpus.hidden_test_lines(PIXELS)
-    pages = {path.name: html.unescape(re.sub(r"<[^>]+>", "", path.read_text(encoding="utf-8")))  # the text a reader sees
-             for path in (batch.ctx.out / "feedback").glob("*")}
-    pages["grades.csv"] = (batch.ctx.out / "grades.csv").read_text(encoding="utf-8")
+    pages = _learner_pages(batch)  # the text a reader sees
     leaks = {name: line for name, text in pages.items() for line in hidden if line in text}
     assert hidden and leaks == {}
 
