@@ -54,7 +54,10 @@ def read_regular(path: Path, limit: int) -> bytes:
             raise Refused(f"{kind_of(info.st_mode)}, not a file")
         if info.st_size > limit:
             raise Refused(f"too large ({size_text(info.st_size)}; at most {size_text(limit)})")
-        contents = stream.read(limit + 1)
+        try:
+            contents = stream.read(limit + 1)
+        except OSError as error:
+            raise Refused(f"it cannot be read ({error.strerror})") from None
     if len(contents) > limit:  # it grew while being read
         raise Refused(f"too large (more than {size_text(limit)})")
     return contents
