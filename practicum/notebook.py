@@ -25,16 +25,16 @@ def metrics_path(notebook: str) -> Path:
     return paths.build_dir() / "metrics" / f"{notebook}.json"
 
 
-def save_metrics(notebook: str, headline: str, **metrics) -> Path:
+def save_metrics(notebook: str, headline: str, **metrics) -> None:
     """Record a notebook's results as ``build/metrics/<notebook>.json``; ``headline`` names the key
-    the course runner shows in its summary table."""
+    the course runner shows in its summary table. Returns nothing: the cell that calls it last shows
+    no output (a path there would be course plumbing, or the grader's folder, on a learner's page)."""
     if headline not in metrics:
         raise KeyError(f"headline {headline!r} is not one of the metrics: {', '.join(metrics)}")
     target = metrics_path(notebook)
     target.parent.mkdir(parents=True, exist_ok=True)
     record = {"notebook": notebook, "fast": fast_mode(), "headline": headline, "metrics": metrics}
     target.write_text(json.dumps(record, indent=2, default=float) + "\n")
-    return target
 
 
 def model_path(name: str) -> Path:
