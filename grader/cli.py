@@ -1,4 +1,4 @@
-"""The grader's subcommands of the ``practicum`` console script: ``build``, ``check`` and ``grade``.
+"""The grader's subcommands of the ``practicum`` console script: ``build``, ``check``, ``grade`` and ``export``.
 
 ``practicum.cli`` calls ``register(subparsers)``; ``python -m grader`` does the same on its own parser.
 Each subcommand's ``func(args)`` returns the process exit code.
@@ -41,7 +41,15 @@ def register(subparsers) -> None:
     grade.add_argument("--sandbox", choices=("auto", "require", "off"), default="auto",
                        help="run each kernel in bubblewrap: auto (when it works here), require (refuse to grade without it), "
                        "off (default: %(default)s; see docs/grading.md)")
+    grade.add_argument("--roster", type=Path, help="the class list as CSV (id, first name, last name, email[, lms user id]): "
+                       "names go into the gradebook, the feedback pages and the exports (see docs/grading.md)")
     grade.set_defaults(func=run_grade)
+
+    export = subparsers.add_parser("export", help="write the grades in the file Canvas or Moodle imports (or nbgrader's CSV)")
+    export.add_argument("graded", type=Path, help="the folder `practicum grade --out` wrote")
+    export.add_argument("--to", choices=("canvas", "moodle", "csv"), required=True)
+    export.add_argument("--out", type=Path, required=True, help="the file to write")
+    export.set_defaults(func=run_export)
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -75,11 +83,13 @@ def run_grade(args: argparse.Namespace) -> int:
     from grader.execution import GRADING_THREADS
     from grader.grade import grade
     from grader.reports import summary_table, write_csv, write_feedback
+    from grader.roster import read_roster
 
     _check_grade_inputs(args)
+    roster = read_roster(require_file(args.roster, "roster", "roster.csv")) if args.roster else None
     report = grade(args.submissions, args.out, source=args.source, jobs=args.jobs, timeout=args.timeout, holdout=args.holdout,
                    memory_gb=args.memory, sandbox=args.sandbox, scheduler=args.scheduler,
-                   threads=args.threads or GRADING_THREADS)
+                   threads=args.threads or GRADING_THREADS, roster=roster)
     if report.note:
         print(f"warning: {report.note}", file=sys.stderr)
     write_csv(report.rows, args.out / "grades.csv")
@@ -87,9 +97,21 @@ def run_grade(args: argparse.Namespace) -> int:
     print(summary_table(report.rows))
     for line in report.unplaced:
         print(f"not graded: {line}", file=sys.stderr)  # "path: why", from grader.submissions
+    if report.unknown:
+        print(f"not on the roster (graded all the same): {', '.join(report.unknown)}", file=sys.stderr)
     print(f"\n{len(report.rows)} grades in {args.out / 'grades.csv'}, feedback in {args.out / 'feedback'}, graded on {report.workers}"
           + (f"; {report.reused} unchanged submissions not graded again" if report.reused else ""))
     return 0 if report.rows and not report.unplaced else 1
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from grader.export import export
+
+    course = require_folder(args.graded / "course", "the nbgrader course that `practicum grade` keeps",
+                            "pass the folder you gave `practicum grade --out`")
+    require_file(course / "gradebook.db", "gradebook", "grading/course/gradebook.db")
+    print(f"{args.to} grades: {export(course, args.to, args.out)}")
+    return 0
 
 
 def _check_grade_inputs(args: argparse.Namespace) -> None:

@@ -93,8 +93,8 @@ def notebook_cells(graded: nbformat.NotebookNode, rows: dict[str, GradeRow], sec
     return cells
 
 
-def _summary(learner: str, rows: list[GradeRow], references: dict[str, str]) -> nbformat.NotebookNode:
-    lines = [f"# Feedback for {html.escape(learner)}", "",
+def _summary(learner: str, rows: list[GradeRow], references: dict[str, str], name: str = "") -> nbformat.NotebookNode:
+    lines = [f"# Feedback for {html.escape(name or learner)}", "",
              "| assignment | exercise | points | outcome |", "|---|---|---|---|"]
     for row in rows:
         outcome = {Status.OK: "passed" if row.points == row.max_points else "failed", Status.MANUAL: "your instructor will look",
@@ -127,10 +127,11 @@ def hidden_lines(source_nb) -> str:
                      and not utils.is_solution(cell) for line in cell.source.splitlines() if line.strip() and line.strip() not in shown)
 
 
-def render(learner: str, rows: list[GradeRow], course: Path, references: dict[str, str] | None = None) -> str:
-    """One learner's page: a summary, then each assignment's notebooks as graded."""
+def render(learner: str, rows: list[GradeRow], course: Path, references: dict[str, str] | None = None, name: str = "") -> str:
+    """One learner's page (headed with their ``name`` from the roster, or their id): a summary, then
+    each assignment's notebooks as graded."""
     nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    nb.cells.append(_summary(learner, rows, references or {}))
+    nb.cells.append(_summary(learner, rows, references or {}, name))
     by_assignment = defaultdict(dict)
     for row in rows:
         by_assignment[row.assignment][row.exercise.rsplit("/", 1)[-1]] = row

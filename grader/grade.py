@@ -30,6 +30,7 @@ from grader.dispatch import Workers
 from grader.execution import GRADING_THREADS
 from grader.jobs import AssignmentSource, GradingSettings, SubmissionJob, SubmissionResult
 from grader.results import GradeRow
+from grader.roster import Learner
 from grader.submissions import Submission, find_submissions
 from grader.worker import grade_submission
 from practicum import paths
@@ -49,7 +50,8 @@ WORKER_LOST = "the grading process stopped before it finished"
 @dataclass
 class GradeReport:
     rows: list[GradeRow] = field(default_factory=list)
-    unplaced: list[str] = field(default_factory=list)  # files no naming rule could attribute
+    unplaced: list[str] = field(default_factory=list)  # "path: why" for each file that was not graded
+    unknown: list[str] = field(default_factory=list)  # graded learners who are not on the roster
     reused: int = 0  # submissions unchanged since they were last graded
     sandboxed: bool = True
     note: str = ""  # one line the instructor should read (no sandbox here, say)
@@ -61,12 +63,17 @@ class GradeReport:
 
 def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: int | None = None, timeout: float = 600,
           holdout: Path | None = None, grace: float = STARTUP_GRACE, memory_gb: float = 8, sandbox: str = "auto",
-          scheduler: str | None = None, progress: bool | None = None, threads: int = GRADING_THREADS) -> GradeReport:
+          scheduler: str | None = None, progress: bool | None = None, threads: int = GRADING_THREADS,
+          roster: dict[str, Learner] | None = None) -> GradeReport:
     """Grade every submission in ``inputs``: ``jobs`` at once here (default: one per core), or on the
     Dask cluster whose scheduler is at ``scheduler``. ``progress``: a progress bar (None: on a terminal only).
-    ``threads``: each kernel's threads (see ``grader.execution.repeatable_env``)."""
+    ``threads``: each kernel's threads (see ``grader.execution.repeatable_env``). ``roster``
+    (``grader.roster.read_roster``): the class's names go into the gradebook; a learner not on it is
+    graded all the same and listed in ``GradeReport.unknown``."""
     out = Path(out).resolve()
     course = _course_folder(out)
+    if roster:
+        gradebook.add_learners(course, roster.values())
     assignments = find_assignments(Path(source))
     submissions, unplaced = find_submissions(inputs, assignments, out / "incoming", skip=out)
     sources = {}
@@ -105,6 +112,8 @@ def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: i
                     (out / "logs" / submission.assignment / f"{submission.learner}.log").write_text(result.log)
                 bar.update()
     report.rows.sort(key=lambda row: (row.learner, row.assignment))  # stable: each submission's rows keep their order
+    if roster:
+        report.unknown = sorted({row.learner for row in report.rows} - set(roster))
     return report
 
 

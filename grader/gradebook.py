@@ -111,3 +111,19 @@ def merge_scores(course_root: Path, learner: str, assignment_id: str, scores: li
             grade = gb.find_grade(score.grade_id, score.notebook, assignment_id, learner)
             grade.auto_score, grade.needs_manual_grade = score.auto_score, score.needs_manual_grade
         gb.db.commit()
+
+
+def add_learners(course_root: Path, learners) -> None:
+    """Put a roster's learners (``grader.roster.Learner``) into the course's gradebook, names and all:
+    Formgrader, the feedback pages and ``nbgrader export`` read them there."""
+    with quiet_sqlalchemy(), Gradebook(db_url(course_root)) as gb:
+        for learner in learners:
+            gb.update_or_create_student(learner.id, first_name=learner.first_name or None, last_name=learner.last_name or None,
+                                        email=learner.email or None, lms_user_id=learner.lms_user_id or None)
+
+
+def learner_names(course_root: Path) -> dict[str, str]:
+    """learner id → "First Last", for the learners whose gradebook entry has a name."""
+    with Gradebook(db_url(course_root)) as gb:
+        return {student.id: " ".join(part for part in (student.first_name, student.last_name) if part)
+                for student in gb.students if student.first_name or student.last_name}

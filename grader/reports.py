@@ -9,7 +9,7 @@ import csv
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from grader import feedback
+from grader import feedback, gradebook
 from grader.results import GradeRow, Status
 
 
@@ -27,10 +27,11 @@ def write_feedback(rows: list[GradeRow], folder: Path, course: Path) -> list[Pat
     for row in rows:
         by_learner[row.learner].append(row)
     references = feedback.course_references(course)
+    names = gradebook.learner_names(course) if (course / "gradebook.db").exists() else {}
     pages = []
     for learner, learner_rows in sorted(by_learner.items()):
         page = folder / f"{learner}.html"
-        page.write_text(feedback.render(learner, learner_rows, course, references), encoding="utf-8")
+        page.write_text(feedback.render(learner, learner_rows, course, references, names.get(learner, "")), encoding="utf-8")
         pages.append(page)
     return pages
 

@@ -14,6 +14,7 @@ from grader import gradebook
 from grader.grade import grade
 from grader.reports import summary_table, write_csv, write_feedback
 from grader.results import Status
+from grader.roster import Learner
 from practicum import paths
 
 pytestmark = [pytest.mark.kernels, pytest.mark.xdist_group("grader_grade")]  # one graded batch, read by every test
@@ -25,6 +26,9 @@ _spec.loader.exec_module(learners)
 IN_A_FOLDER = ["correct", "unanswered", "looping", "crashing", "segfault", "deleted_cells"]
 IN_A_ZIP = ["stripped", "noisy", "hungry", "wrong_dtype", "not_json", "truncated", "empty"]
 TIMEOUT = 20  # seconds per notebook: ample for the fixture on a loaded machine, short for the looping learner
+#: The class list: every learner but "empty", and "absent", who handed nothing in.
+ROSTER = {learner: Learner(learner, "Ada", learner.title(), f"{learner}@example.org", str(1000 + index))
+          for index, learner in enumerate([*IN_A_FOLDER, *IN_A_ZIP, "absent"]) if learner != "empty"}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +45,7 @@ def graded(tmp_path_factory):
     holdout = root / "holdout"
     (holdout / "cats").mkdir(parents=True)
     out = root / "out"
-    report = grade([folder, archive], out, source=learners.SOLUTIONS, jobs=2, timeout=TIMEOUT, holdout=holdout)
+    report = grade([folder, archive], out, source=learners.SOLUTIONS, jobs=2, timeout=TIMEOUT, holdout=holdout, roster=ROSTER)
     write_csv(report.rows, out / "grades.csv")
     write_feedback(report.rows, out / "feedback", out / "course")
     return {"report": report, "out": out, "inputs": [folder, archive], "folder": folder, "holdout": holdout}
@@ -149,6 +153,25 @@ def test_the_out_folder_holds_an_nbgrader_course_that_nbgrader_export_reads(grad
     with open(course / "grades.csv", newline="") as stream:
         totals = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(stream)}
     assert totals["correct"] == 3 and totals["looping"] == 2 and totals["unanswered"] == 0
+
+
+def test_a_roster_names_the_learners_in_the_gradebook_the_feedback_and_the_lms_files(graded):
+    assert graded["report"].unknown == ["empty"], "graded all the same, and listed as not on the roster"
+    assert gradebook.learner_names(graded["out"] / "course")["correct"] == "Ada Correct"
+    assert "Feedback for Ada Correct" in (graded["out"] / "feedback" / "correct.html").read_text(encoding="utf-8")
+    assert "Feedback for empty" in (graded["out"] / "feedback" / "empty.html").read_text(encoding="utf-8")
+    files = {}
+    for lms in ("canvas", "moodle"):
+        files[lms] = graded["out"] / f"{lms}.csv"
+        done = subprocess.run([sys.executable, "-m", "grader", "export", str(graded["out"]), "--to", lms, "--out", str(files[lms])],
+                              capture_output=True, text=True, cwd=paths.ROOT)
+        assert done.returncode == 0, done.stderr
+    with open(files["canvas"], newline="") as stream:
+        canvas = {row[3]: row for row in csv.reader(stream)}
+    assert canvas["correct"] == ["Correct, Ada", "1000", "", "correct", "", "3"] and canvas["absent"][5] == ""
+    with open(files["moodle"], newline="") as stream:
+        moodle = {row[0]: row for row in csv.reader(stream)}
+    assert moodle["looping"] == ["looping", "looping@example.org", "1002", "2"] and moodle["empty"][1:] == ["", "", "0"]
 
 
 def test_regrading_skips_unchanged_submissions(graded):
