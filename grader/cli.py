@@ -84,6 +84,8 @@ def run_grade(args: argparse.Namespace) -> int:
     from grader.grade import grade
     from grader.reports import summary_table, write_csv, write_feedback
     from grader.roster import read_roster
+    from grader.similarity import compare_class
+    from grader.similarity import write_reports as write_similarity_reports
 
     _check_grade_inputs(args)
     roster = read_roster(require_file(args.roster, "roster", "roster.csv")) if args.roster else None
@@ -94,9 +96,14 @@ def run_grade(args: argparse.Namespace) -> int:
         print(f"warning: {report.note}", file=sys.stderr)
     write_csv(report.rows, args.out / "grades.csv")
     write_feedback(report.rows, args.out / "feedback", args.out / "course")
+    alike = compare_class(args.out / "course", args.out / "similarity")
+    write_similarity_reports(alike, args.out)
     print(summary_table(report.rows))
     for line in report.unplaced:
         print(f"not graded: {line}", file=sys.stderr)  # "path: why", from grader.submissions
+    if alike:
+        print(f"{len(alike)} pairs of learners whose answers look alike, for you to look at (no grade changed): "
+              f"{args.out / 'similarity.html'}")
     if report.unknown:
         print(f"not on the roster (graded all the same): {', '.join(report.unknown)}", file=sys.stderr)
     print(f"\n{len(report.rows)} grades in {args.out / 'grades.csv'}, feedback in {args.out / 'feedback'}, graded on {report.workers}"

@@ -193,6 +193,9 @@ def test_grade_command_regrades_what_changed_prints_the_table_and_writes_csv_and
     assert f"{len(IN_A_FOLDER + IN_A_ZIP) - 1} unchanged submissions not graded again" in result.stdout
     with open(graded["out"] / "grades.csv", newline="") as stream:
         assert {r["points"] for r in csv.DictReader(stream) if r["learner"] == "unanswered"} == {"2", "1"}
+    with open(graded["out"] / "similarity.csv", newline="") as stream:  # the fixture's learners share the same answers
+        alike = {frozenset((row["learner"], row["other_learner"])) for row in csv.DictReader(stream)}
+    assert frozenset(("correct", "stripped")) in alike and "pairs of learners whose answers look alike" in result.stdout
 
 
 def test_summary_table_has_a_line_per_learner_with_points_and_notes(graded):
