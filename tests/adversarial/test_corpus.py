@@ -325,7 +325,8 @@ def _learner_pages(batch) -> dict[str, str]:
 
 def test_the_graders_key_the_holdout_and_the_graders_own_code_reach_no_learner(batch):
     """Links to the signing key are never followed; what a handed-in model prints in the scorer goes to
-    the instructor's log only; a reason names the learner's cell, never the grader's code run before it."""
+    the instructor's log only; a reason names the learner's cell, never the grader's code run before it;
+    no page shows the grader's folders (the cell that records results for `make course` prints nothing)."""
     _needs(batch, "tree_with_links", "stderr_handin", "first_cell_exits")
     key = (batch.ctx.out / ".grader-key").read_text().strip()
     pages = _learner_pages(batch)
@@ -336,6 +337,9 @@ def test_the_graders_key_the_holdout_and_the_graders_own_code_reach_no_learner(b
     log = batch.ctx.out / "logs" / PIXELS / "stderr_handin.log"
     assert hostile_files.LEAKED.search(log.read_text()), "the scorer's stderr belongs in the instructor's log"
     assert [name for name, text in pages.items() if "_practicum" in text] == []
+    plumbing = ("practicum-worker-", "PosixPath(", str(batch.ctx.out), tempfile.gettempdir() + "/practicum")
+    assert {name: [p for p in plumbing if p in text] for name, text in pages.items() if any(p in text for p in plumbing)} == {}, \
+        "a grader path, worker folder or temporary folder on a learner's page"
 
 
 def test_a_deep_workspace_is_removed_and_costs_no_grade(batch):
