@@ -83,6 +83,7 @@ def run_grade(args: argparse.Namespace) -> int:
     from grader.execution import GRADING_THREADS
     from grader.grade import grade
     from grader.reports import summary_table, write_csv, write_feedback
+    from grader import class_report
     from grader.roster import read_roster
     from grader.similarity import compare_class
     from grader.similarity import write_reports as write_similarity_reports
@@ -98,6 +99,7 @@ def run_grade(args: argparse.Namespace) -> int:
     write_feedback(report.rows, args.out / "feedback", args.out / "course")
     alike = compare_class(args.out / "course", args.out / "similarity")
     write_similarity_reports(alike, args.out)
+    class_page = class_report.write(report.rows, args.out, alike, report.unplaced, report.unknown)
     print(summary_table(report.rows))
     for line in report.unplaced:
         print(f"not graded: {line}", file=sys.stderr)  # "path: why", from grader.submissions
@@ -106,7 +108,8 @@ def run_grade(args: argparse.Namespace) -> int:
               f"{args.out / 'similarity.html'}")
     if report.unknown:
         print(f"not on the roster (graded all the same): {', '.join(report.unknown)}", file=sys.stderr)
-    print(f"\n{len(report.rows)} grades in {args.out / 'grades.csv'}, feedback in {args.out / 'feedback'}, graded on {report.workers}"
+    print(f"\n{len(report.rows)} grades in {args.out / 'grades.csv'}, feedback in {args.out / 'feedback'}, how the class did in "
+          f"{class_page}, graded on {report.workers}"
           + (f"; {report.reused} unchanged submissions not graded again" if report.reused else ""))
     return 0 if report.rows and not report.unplaced else 1
 

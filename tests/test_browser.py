@@ -72,9 +72,11 @@ def graded_course() -> Path:
     submitted.mkdir(parents=True)
     (submitted / f"ada_{EXERCISE}.ipynb").write_text(dumps(answered(EXERCISE)), encoding="utf-8")
     shutil.copy(paths.EXERCISES / f"{EXERCISE}.ipynb", submitted / f"bob_{EXERCISE}.ipynb")
+    roster = SHOTS / "roster.csv"  # the class list, as an LMS exports it
+    roster.write_text("Username,First name,Surname,Email address\nada,Ada,Lovelace,ada@example.org\nbob,Bob,Babbage,bob@example.org\n")
     out = SHOTS / "grading"  # kept between runs: unchanged submissions are not graded again
     result = subprocess.run([sys.executable, "-m", "practicum.cli", "grade", str(submitted), "--out", str(out), "--jobs", "2",
-                             "--holdout", str(HOLDOUT)],
+                             "--holdout", str(HOLDOUT), "--roster", str(roster)],
                             capture_output=True, text=True, timeout=900,
                             env={**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])})
     assert result.returncode == 0, result.stdout + result.stderr
@@ -210,6 +212,7 @@ def test_an_instructor_finds_the_graded_learners_in_formgrader(lab, page):
     points = sum(cell.metadata.get("nbgrader", {}).get("points", 0) for cell in read_notebook(paths.SOLUTIONS / f"{EXERCISE}.ipynb").cells)
     rows = formgrader.locator("table tbody tr")
     expect(rows.filter(has_text="ada")).to_contain_text(f"{points:g} / {points:g}")
+    expect(rows.filter(has_text="ada")).to_contain_text("Lovelace")  # from the roster
     expect(rows.filter(has_text="bob")).to_contain_text(f"0 / {points:g}")
     page.screenshot(path=SHOTS / "5-formgrader.png")
 
@@ -218,8 +221,20 @@ def test_a_learner_reads_their_feedback_page(graded_course, page):
     """The page `practicum grade` writes for bob (who answered nothing): a summary on top, his own
     notebook below with each test replaced by its outcome, and no test code."""
     page.goto((graded_course.parent / "feedback" / "bob.html").as_uri())
-    expect(page.locator("body")).to_contain_text("Feedback for bob")
+    expect(page.locator("body")).to_contain_text("Feedback for Bob Babbage")
     expect(page.locator("body")).to_contain_text("What to do next")
     expect(page.locator("body")).to_contain_text("not implemented yet")
     assert "BEGIN HIDDEN TESTS" not in page.content() and "with check(" not in page.inner_text("body")
     page.screenshot(path=SHOTS / "6-feedback.png", full_page=True)
+
+
+def test_an_instructor_reads_how_the_class_did(graded_course, page):
+    """The class report `practicum grade` writes: totals per assignment, each test's pass share with the
+    one most learners failed first, and what needs the instructor (bob's blank notebook passes nothing)."""
+    page.goto((graded_course.parent / "class.html").as_uri())
+    expect(page.locator("h1")).to_have_text("How the class did")
+    expect(page.locator("body")).to_contain_text("2 learners graded")
+    first = page.locator("table").first.locator("tr").nth(1)
+    expect(first).to_contain_text("50% of 2")  # ada passed every test, bob none: each test 50%
+    assert page.evaluate("document.querySelector('img').naturalWidth") > 0, "the figure is drawn"
+    page.screenshot(path=SHOTS / "7-class-report.png", full_page=True)
