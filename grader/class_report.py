@@ -2,8 +2,8 @@
 
 Per assignment, the distribution of the learners' totals; per test cell, the share of the class that
 passed it, lowest first (the test most learners fail is the lesson to reteach); then what needs the
-instructor: submissions to grade by hand with their reasons, runs that broke, answers that look
-alike (grader.similarity), files that were not graded and learners not on the roster. Built from the
+instructor: submissions to grade by hand with their reasons, runs that broke, work handed in late
+(grader.late), answers that look alike (grader.similarity), files that were not graded and learners not on the roster. Built from the
 rows the trusted side wrote; every text on the page is escaped.
 """
 
@@ -81,6 +81,9 @@ def write(rows: list[GradeRow], out: Path, alike=(), unplaced=(), unknown=()) ->
     sections = [
         ("Needs manual grading", sorted({(row.learner, row.assignment, row.reason) for row in rows if row.status is Status.MANUAL})),
         ("Runs that broke", sorted({(row.learner, row.assignment, row.reason) for row in rows if row.status is Status.ERROR})),
+        ("Handed in late", sorted({(row.learner, row.assignment, f"{row.late_by_hours:g} h late (by {row.submitted_by}): "
+                                     f"−{sum(r.penalty for r in rows if (r.learner, r.assignment) == (row.learner, row.assignment)):g} points")
+                                    for row in rows if row.late_by_hours is not None})),
         ("Answers that look alike (see similarity.html)",
          [(pair.first, pair.assignment, f"{pair.second}: {pair.similarity:.0%} alike") for pair in alike]),
         ("Not graded", [("", "", line) for line in unplaced]),

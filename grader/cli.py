@@ -41,6 +41,8 @@ def register(subparsers) -> None:
     grade.add_argument("--sandbox", choices=("auto", "require", "off"), default="auto",
                        help="run each kernel in bubblewrap: auto (when it works here), require (refuse to grade without it), "
                        "off (default: %(default)s; see docs/grading.md)")
+    grade.add_argument("--course", type=Path, help="the course file: due dates and the late policy (default: course.toml "
+                       "beside --source, when there is one; see docs/grading.md)")
     grade.add_argument("--roster", type=Path, help="the class list as CSV (id, first name, last name, email[, lms user id]): "
                        "names go into the gradebook, the feedback pages and the exports (see docs/grading.md)")
     grade.set_defaults(func=run_grade)
@@ -56,6 +58,7 @@ def run_build(args: argparse.Namespace) -> int:
     from grader.build import build_all
 
     require_folder(args.solutions, "the instructor's solution notebooks", "pass --solutions the course's solutions/ folder")
+    _course_file(None, args.solutions)  # a course file with a mistake is named now, not on grading day
     changed = build_all(args.solutions, args.exercises, check_only=args.check)
     for exercise in changed:
         print(f"{'stale or missing' if args.check else 'rebuilt'}: {exercise}")
@@ -90,9 +93,10 @@ def run_grade(args: argparse.Namespace) -> int:
 
     _check_grade_inputs(args)
     roster = read_roster(require_file(args.roster, "roster", "roster.csv")) if args.roster else None
+    course_file = _course_file(args.course, args.source)
     report = grade(args.submissions, args.out, source=args.source, jobs=args.jobs, timeout=args.timeout, holdout=args.holdout,
                    memory_gb=args.memory, sandbox=args.sandbox, scheduler=args.scheduler,
-                   threads=args.threads or GRADING_THREADS, roster=roster)
+                   threads=args.threads or GRADING_THREADS, roster=roster, course_file=course_file)
     if report.note:
         print(f"warning: {report.note}", file=sys.stderr)
     write_csv(report.rows, args.out / "grades.csv")
@@ -112,6 +116,15 @@ def run_grade(args: argparse.Namespace) -> int:
           f"{class_page}, graded on {report.workers}"
           + (f"; {report.reused} unchanged submissions not graded again" if report.reused else ""))
     return 0 if report.rows and not report.unplaced else 1
+
+
+def _course_file(given: Path | None, source: Path):
+    """The due dates and late policy: ``--course``, else course.toml beside the source folder, else none."""
+    from grader.course import find_assignments
+    from grader.late import read_course_file
+
+    path = require_file(given, "course file", "course.toml") if given else Path(source).parent / "course.toml"
+    return read_course_file(path, set(find_assignments(Path(source)))) if path.is_file() else None
 
 
 def run_export(args: argparse.Namespace) -> int:

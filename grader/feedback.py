@@ -110,6 +110,11 @@ def _summary(learner: str, rows: list[GradeRow], references: dict[str, str], nam
             reference = references.get(row.assignment, "")
             lines.append(f"\nYour model in {html.escape(row.assignment)} scored **{row.holdout_accuracy:.3f}** on the instructor's "
                          f"photos (graded in FAST mode){'; ' + html.escape(reference) if reference else ''}.")
+    late = {row.assignment: row for row in rows if row.late_by_hours is not None}
+    for assignment, row in late.items():
+        penalty = sum(r.penalty for r in rows if r.assignment == assignment)
+        lines.append(f"\nYou handed {html.escape(assignment)} in {row.late_by_hours:g} hours after its due date"
+                     + (f": **−{penalty:g} points** (the late policy)." if penalty else "."))
     to_reread = [row for row in rows if row.points < row.max_points and row.status is not Status.MANUAL]
     if to_reread:
         lines.append("\n**What to do next:** for each test you lost points on, reread the exercise's section just above "

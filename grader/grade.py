@@ -22,13 +22,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from grader import dispatch, gradebook
+from grader import dispatch, gradebook, late
 from grader.confine import Limits
 from grader.course import Assignment, copy_source, error_rows, find_assignments
-from grader.files import remove_tree
 from grader.dispatch import Workers
 from grader.execution import GRADING_THREADS
+from grader.files import remove_tree
 from grader.jobs import AssignmentSource, GradingSettings, SubmissionJob, SubmissionResult
+from grader.late import CourseFile
 from grader.results import GradeRow
 from grader.roster import Learner
 from grader.submissions import Submission, find_submissions
@@ -64,12 +65,13 @@ class GradeReport:
 def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: int | None = None, timeout: float = 600,
           holdout: Path | None = None, grace: float = STARTUP_GRACE, memory_gb: float = 8, sandbox: str = "auto",
           scheduler: str | None = None, progress: bool | None = None, threads: int = GRADING_THREADS,
-          roster: dict[str, Learner] | None = None) -> GradeReport:
+          roster: dict[str, Learner] | None = None, course_file: CourseFile | None = None) -> GradeReport:
     """Grade every submission in ``inputs``: ``jobs`` at once here (default: one per core), or on the
     Dask cluster whose scheduler is at ``scheduler``. ``progress``: a progress bar (None: on a terminal only).
     ``threads``: each kernel's threads (see ``grader.execution.repeatable_env``). ``roster``
     (``grader.roster.read_roster``): the class's names go into the gradebook; a learner not on it is
-    graded all the same and listed in ``GradeReport.unknown``."""
+    graded all the same and listed in ``GradeReport.unknown``. ``course_file`` (``grader.late``): due dates and
+    the late policy, applied to the rows on every run (they are stored without it)."""
     out = Path(out).resolve()
     course = _course_folder(out)
     if roster:
@@ -92,14 +94,13 @@ def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: i
             fingerprint = _fingerprint(_job(submission, sources[submission.assignment], settings))
             stored = _stored_rows(_record_path(out, submission), fingerprint, signer)
             if stored is not None:
-                report.rows.extend(stored)
+                report.rows.extend(_lateness(stored, submission, course, course_file))
                 report.reused += 1
             else:
                 pending.append((submission, sources[submission.assignment]))
         with tqdm(total=len(pending), unit="submission", desc="grading", disable=None if progress is None else not progress) as bar:
             for submission, fingerprint, result in _results(workers, settings, pending, course / "source"):
                 key = (submission.learner, submission.assignment)
-                report.rows.extend(result.rows)
                 report.seconds[key], report.notebook_seconds[key] = result.seconds, result.notebook_seconds
                 if result.peak_memory is not None:
                     report.peak_memory[key] = result.peak_memory
@@ -107,6 +108,7 @@ def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: i
                     _store(_record_path(out, submission), fingerprint, result.rows, signer)
                 if result.scores:  # the course's gradebook is written from this process only
                     _merge(submission, course, result)
+                report.rows.extend(_lateness(result.rows, submission, course, course_file))
                 if result.log:
                     (out / "logs" / submission.assignment).mkdir(parents=True, exist_ok=True)
                     (out / "logs" / submission.assignment / f"{submission.learner}.log").write_text(result.log)
@@ -115,6 +117,18 @@ def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: i
     if roster:
         report.unknown = sorted({row.learner for row in report.rows} - set(roster))
     return report
+
+
+def _lateness(rows: list[GradeRow], submission: Submission, course: Path, course_file: CourseFile | None) -> list[GradeRow]:
+    """The submission's rows with its lateness and penalties (grader.late), also written to the gradebook."""
+    due = course_file.due.get(submission.assignment) if course_file else None
+    if due is None:
+        return rows
+    when, source = submission.submitted_at()
+    rows = late.apply(rows, when, source, due, course_file.policy)
+    if when is not None and gradebook.has_submission(course, submission.learner, submission.assignment):
+        gradebook.set_lateness(course, submission.learner, submission.assignment, when, sum(row.penalty for row in rows))
+    return rows
 
 
 def _course_folder(out: Path) -> Path:

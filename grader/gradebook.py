@@ -11,6 +11,7 @@ import functools
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbgrader.api
@@ -127,3 +128,23 @@ def learner_names(course_root: Path) -> dict[str, str]:
     with Gradebook(db_url(course_root)) as gb:
         return {student.id: " ".join(part for part in (student.first_name, student.last_name) if part)
                 for student in gb.students if student.first_name or student.last_name}
+
+
+def has_submission(course_root: Path, learner: str, assignment_id: str) -> bool:
+    with Gradebook(db_url(course_root)) as gb:
+        try:
+            gb.find_submission(assignment_id, learner)
+        except MissingEntry:
+            return False
+        return True
+
+
+def set_lateness(course_root: Path, learner: str, assignment_id: str, submitted: datetime, penalty: float) -> None:
+    """A submission's time and its late penalty (on its first notebook: nbgrader adds the notebooks'
+    penalties up), as nbgrader's own AssignLatePenalties leaves them; the exports subtract it."""
+    with quiet_sqlalchemy(), Gradebook(db_url(course_root)) as gb:
+        submission = gb.find_submission(assignment_id, learner)
+        submission.timestamp = submitted.astimezone(timezone.utc).replace(tzinfo=None)
+        for index, notebook in enumerate(sorted(submission.notebooks, key=lambda nb: nb.name)):
+            notebook.late_submission_penalty = penalty if index == 0 else 0.0
+        gb.db.commit()

@@ -57,6 +57,9 @@ def _notes(rows: list[GradeRow]) -> str:
     notes = []
     errors = sorted({row.reason for row in rows if row.status is Status.ERROR})
     notes += errors[:2] + ([f"+{len(errors) - 2} more"] if len(errors) > 2 else [])
+    late = next((row for row in rows if row.late_by_hours is not None), None)
+    if late is not None:
+        notes.append(f"{late.late_by_hours:g} h late (by {late.submitted_by}): −{sum(row.penalty for row in rows):g}")
     manual = sorted({row.reason for row in rows if row.status is Status.MANUAL})
     notes += [f"needs manual grading: {reason}" for reason in manual[:1]]
     matched = Counter(row.matched for row in rows if row.matched)

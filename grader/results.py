@@ -106,11 +106,15 @@ class GradeRow:
     message: str = ""  # the hidden or visible test's failure message
     matched: str = ""  # how the submitted cell was found when not by its grade id
     holdout_accuracy: float | None = None  # the handed-in model's score on the instructor's photos
+    late_by_hours: float | None = None  # how late the submission was (grader.late); None: on time, or no due date
+    penalty: float = 0.0  # this row's share of the submission's late penalty, in points
+    submitted_by: str = ""  # where the submission's time came from: "timestamp.txt" or "file time"
 
-    CSV_COLUMNS = ("learner", "assignment", "exercise", "points", "max_points", "status", "reason")
+    CSV_COLUMNS = ("learner", "assignment", "exercise", "points", "max_points", "status", "reason", "late_by_hours", "penalty")
 
     def csv_row(self) -> list:
-        return [self.learner, self.assignment, self.exercise, f"{self.points:g}", f"{self.max_points:g}", self.status.value, self.reason]
+        return [self.learner, self.assignment, self.exercise, f"{self.points:g}", f"{self.max_points:g}", self.status.value, self.reason,
+                "" if self.late_by_hours is None else f"{self.late_by_hours:g}", f"{self.penalty:g}" if self.penalty else ""]
 
     def to_json(self) -> dict:
         return {**self.__dict__, "status": self.status.value}

@@ -27,11 +27,16 @@ id breaks rule 3, is listed as not graded with the reason. Nothing is guessed, n
 batch. Pass nbgrader's ``submitted/`` folder itself, not the course folder around it.
 """
 
+import os
 import re
 import stat
+import time
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+
+from nbgrader.utils import parse_utc
 
 from grader.course import Assignment
 from grader.files import Refused, entry_of, kind_of, read_regular, remove_tree, size_text, walk
@@ -55,6 +60,18 @@ class Submission:
     notebooks: dict[str, Path] = field(default_factory=dict)  # notebook id → submitted file
     refused: dict[str, str] = field(default_factory=dict)  # notebook id → why its file is not graded
     extra_files: list[Path] = field(default_factory=list)  # other files of an nbgrader tree (images, data)
+
+    def submitted_at(self) -> tuple[datetime | None, str]:
+        """When it was handed in, and how that is known: nbgrader's ``timestamp.txt`` among the files
+        beside the notebooks, else the time its newest notebook file was written."""
+        stamp = next((path for path in self.extra_files if path.name == "timestamp.txt"), None)
+        if stamp is not None:
+            try:
+                return parse_utc(read_regular(stamp, 1000).decode().strip()).replace(tzinfo=timezone.utc), "timestamp.txt"
+            except (Refused, ValueError, OverflowError, UnicodeDecodeError):
+                pass
+        times = [path.lstat().st_mtime for path in self.notebooks.values() if path.exists()]
+        return (datetime.fromtimestamp(max(times), tz=timezone.utc), "file time") if times else (None, "")
 
     def notebook_bytes(self) -> tuple[list[tuple[str, bytes]], dict[str, str]]:
         """(notebook id, bytes) of every notebook that can be read, and notebook id → why not for the others."""
@@ -216,6 +233,8 @@ def _unpack(archive: Path, unpack_dir: Path, unplaced: list[str]) -> Path | None
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 with zipped.open(member) as stream:  # at most the size its header declares
                     destination.write_bytes(stream.read(cap + 1)[:cap])
+                written = time.mktime((*member.date_time, 0, 0, -1))  # the time the LMS gave the file (local time)
+                os.utime(destination, (written, written))
     except (Refused, OSError, zipfile.BadZipFile, EOFError) as error:
         unplaced.append(f"{archive}: not a zip that can be read ({error})")
         return None

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from grader import gradebook
 from grader.grade import grade
 from grader.reports import summary_table, write_csv, write_feedback
+from grader.late import CourseFile, Policy
 from grader.results import Status
 from grader.roster import Learner
 from practicum import paths
@@ -45,10 +47,18 @@ def graded(tmp_path_factory):
     holdout = root / "holdout"
     (holdout / "cats").mkdir(parents=True)
     out = root / "out"
-    report = grade([folder, archive], out, source=learners.SOLUTIONS, jobs=2, timeout=TIMEOUT, holdout=holdout, roster=ROSTER)
+    late = folder / "looping_01_arrays.ipynb"  # handed in 50 hours after the due date; everyone else on time
+    os.utime(late, (DUE.timestamp() + 50 * 3600,) * 2)
+    report = grade([folder, archive], out, source=learners.SOLUTIONS, jobs=2, timeout=TIMEOUT, holdout=holdout, roster=ROSTER,
+                   course_file=COURSE_FILE)
     write_csv(report.rows, out / "grades.csv")
     write_feedback(report.rows, out / "feedback", out / "course")
     return {"report": report, "out": out, "inputs": [folder, archive], "folder": folder, "holdout": holdout}
+
+
+#: Due a day from now: the fixture's files are written now, so only the file moved 50 hours past it is late.
+DUE = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
+COURSE_FILE = CourseFile({"01_arrays": DUE}, Policy("percent-per-day", percent_per_day=10, cap_percent=50))
 
 
 def _rows(graded, learner):
@@ -62,7 +72,7 @@ def _points(graded, learner):
 def test_every_learner_gets_a_row_per_exercise_in_grades_csv(graded):
     with open(graded["out"] / "grades.csv", newline="") as stream:
         table = list(csv.DictReader(stream))
-    assert list(table[0]) == ["learner", "assignment", "exercise", "points", "max_points", "status", "reason"]
+    assert list(table[0]) == ["learner", "assignment", "exercise", "points", "max_points", "status", "reason", "late_by_hours", "penalty"]
     assert {(r["learner"], r["exercise"]) for r in table} == {(name, ex) for name in IN_A_FOLDER + IN_A_ZIP
                                                               for ex in ("test_scale_pixels", "test_flatten")}
     assert graded["report"].unplaced == []
@@ -171,11 +181,21 @@ def test_a_roster_names_the_learners_in_the_gradebook_the_feedback_and_the_lms_f
     assert canvas["correct"] == ["Correct, Ada", "1000", "", "correct", "", "3"] and canvas["absent"][5] == ""
     with open(files["moodle"], newline="") as stream:
         moodle = {row[0]: row for row in csv.reader(stream)}
-    assert moodle["looping"] == ["looping", "looping@example.org", "1002", "2"] and moodle["empty"][1:] == ["", "", "0"]
+    assert moodle["looping"] == ["looping", "looping@example.org", "1002", "1.4"] and moodle["empty"][1:] == ["", "", "0"]
+
+
+def test_a_late_submission_loses_its_share_in_the_csv_the_feedback_and_the_gradebook(graded):
+    looping = _rows(graded, "looping")  # 2 of 3 points, 50 hours late: 3 days at 10% a day
+    assert {(r.late_by_hours, r.penalty, r.submitted_by) for r in looping.values()} == {(50, 0.6, "file time"), (50, 0, "file time")}
+    assert all(r.late_by_hours is None and r.penalty == 0 for r in _rows(graded, "correct").values())
+    page = (graded["out"] / "feedback" / "looping.html").read_text(encoding="utf-8")
+    assert "You handed 01_arrays in 50 hours after its due date: <strong>−0.6 points</strong>" in page
+    assert "50 h late (by file time): −0.6" in summary_table(graded["report"].rows)
 
 
 def test_regrading_skips_unchanged_submissions(graded):
-    again = grade(graded["inputs"], graded["out"], source=learners.SOLUTIONS, jobs=2, timeout=TIMEOUT, holdout=graded["holdout"])
+    again = grade(graded["inputs"], graded["out"], source=learners.SOLUTIONS, jobs=2, timeout=TIMEOUT, holdout=graded["holdout"],
+                  course_file=COURSE_FILE)
     assert again.reused == len(IN_A_FOLDER + IN_A_ZIP)
     assert again.rows == graded["report"].rows
 
