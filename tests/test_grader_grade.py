@@ -176,6 +176,10 @@ def test_a_roster_names_the_learners_in_the_gradebook_the_feedback_and_the_lms_f
         done = subprocess.run([sys.executable, "-m", "grader", "export", str(graded["out"]), "--to", lms, "--out", str(files[lms])],
                               capture_output=True, text=True, cwd=paths.ROOT)
         assert done.returncode == 0, done.stderr
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(paths.ROOT)}
+    subprocess.run([sys.executable, "-m", "nbgrader", "export", "--exporter", "grader.export.CanvasExport", "--to", "nbgrader-canvas.csv"],
+                   cwd=graded["out"] / "course", env=env, check=True, capture_output=True)  # the same plugin, run by nbgrader
+    assert (graded["out"] / "course" / "nbgrader-canvas.csv").read_text() == files["canvas"].read_text()
     with open(files["canvas"], newline="") as stream:
         canvas = {row[3]: row for row in csv.reader(stream)}
     assert canvas["correct"] == ["Correct, Ada", "1000", "", "correct", "", "3"] and canvas["absent"][5] == ""
