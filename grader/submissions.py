@@ -14,8 +14,9 @@ hostile until checked (``grader.files``). The rules, written down for instructor
    or ``<learner>.ipynb`` when the course has a single notebook. A notebook in a folder below it
    belongs to that first folder, the learner's: ``<learner>/<assignment>/<notebook>.ipynb`` is
    nbgrader's ``submitted/`` layout (the other files there are handed in with it),
-   ``<learner>/<notebook>.ipynb`` a folder per learner. The folder wins over the file name: a notebook
-   in one learner's folder whose name claims another learner is graded for neither.
+   ``<learner>/<notebook>.ipynb`` a folder per learner (in a course of one notebook, any name; the file
+   named as the notebook wins over a copy or an ``Untitled``). The folder wins over the file name: a
+   notebook in one learner's folder whose name claims another learner is graded for neither.
 3. **Learner ids** are letters, digits, ``.``, ``_``, ``-`` and ``@``, begin with a letter or digit
    and have at most ``MAX_ID_LENGTH`` characters: an id is a folder name in the course.
 4. **A zip** is unpacked into a folder of its own: no member may leave it, links and members over
@@ -60,6 +61,7 @@ class Submission:
     notebooks: dict[str, Path] = field(default_factory=dict)  # notebook id → submitted file
     refused: dict[str, str] = field(default_factory=dict)  # notebook id → why its file is not graded
     extra_files: list[Path] = field(default_factory=list)  # other files of an nbgrader tree (images, data)
+    guessed: set[str] = field(default_factory=set, repr=False)  # notebooks whose file's name is not the notebook's
 
     def submitted_at(self) -> tuple[datetime | None, str]:
         """When it was handed in, and how that is known: nbgrader's ``timestamp.txt`` among the files
@@ -139,12 +141,19 @@ def _add_notebook(entry, assignments: dict[str, Assignment], found: dict, unplac
     if isinstance(placed, str):
         unplaced.append(f"{entry.path}: {placed}")
         return
-    learner, assignment_id, notebook = placed
+    learner, assignment_id, notebook, named = placed
     submission = found.setdefault((learner, assignment_id), Submission(learner, assignment_id))
     if notebook in submission.notebooks or notebook in submission.refused:
-        first = submission.notebooks.get(notebook, "a file that was refused")
-        unplaced.append(f"{entry.path}: a second {notebook} from {learner} (graded: {first}); remove one")
-        return
+        if named and notebook in submission.guessed:  # 01_raw_pixels.ipynb over 01_raw_pixels-Copy1.ipynb or Untitled.ipynb
+            unplaced.append(f"{submission.notebooks.pop(notebook, None) or submission.refused.pop(notebook)}: a second {notebook} "
+                            f"from {learner} (graded: {entry.path}, named as the notebook); remove one")
+            submission.guessed.discard(notebook)
+        else:
+            first = submission.notebooks.get(notebook, "a file that was refused")
+            unplaced.append(f"{entry.path}: a second {notebook} from {learner} (graded: {first}); remove one")
+            return
+    if not named:
+        submission.guessed.add(notebook)
     if entry.kind:
         submission.refused[notebook] = _refusal(entry.relative.name, f"{entry.kind}, not a file")
     elif entry.size > MAX_NOTEBOOK_BYTES:
@@ -165,11 +174,12 @@ def _nbgrader_tree(relative: Path, assignments: dict[str, Assignment]) -> tuple[
     return None
 
 
-def _place(relative: Path, assignments: dict[str, Assignment]) -> tuple[str, str, str] | str:
-    """(learner, assignment, notebook) for a submitted notebook, by the rules in this module's
-    docstring; or why it is not graded."""
+def _place(relative: Path, assignments: dict[str, Assignment]) -> tuple[str, str, str, bool] | str:
+    """(learner, assignment, notebook, whether the file is named as the notebook) for a submitted
+    notebook, by the rules in this module's docstring; or why it is not graded."""
     owner = {nb: a.id for a in assignments.values() for nb in a.notebooks}
     claimed, notebook = _claim(relative.stem, owner)
+    named = notebook is not None
     if len(relative.parts) == 1:  # directly in the input folder: the file name says who
         if claimed is None and notebook is None and len(owner) == 1 and relative.stem not in owner:
             (notebook,) = owner  # <learner>.ipynb, the course's single notebook
@@ -191,7 +201,7 @@ def _place(relative: Path, assignments: dict[str, Assignment]) -> tuple[str, str
     tree = _nbgrader_tree(relative, assignments)
     if tree and len(relative.parts) == 3 and notebook not in assignments[tree[1]].notebooks:
         return f"not a notebook of {tree[1]} ({', '.join(assignments[tree[1]].notebooks)})"
-    return learner, owner[notebook], notebook
+    return learner, owner[notebook], notebook, named
 
 
 def _claim(stem: str, owner: dict[str, str]) -> tuple[str | None, str | None]:

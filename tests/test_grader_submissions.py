@@ -33,9 +33,18 @@ def test_learner_underscore_notebook_names_the_learner_and_the_notebook(tmp_path
 
 
 def test_a_bare_learner_name_is_enough_when_the_course_has_one_notebook(tmp_path):
-    _touch(tmp_path, "alice.ipynb", "dave/01_raw_pixels.ipynb")
+    _touch(tmp_path, "alice.ipynb", "dave/01_raw_pixels.ipynb", "erin/my work.ipynb")
     submissions, _ = find_submissions([tmp_path], ONE, tmp_path / "unpacked")
-    assert _placed(submissions) == {("alice", "01_raw_pixels", "01_raw_pixels"), ("dave", "01_raw_pixels", "01_raw_pixels")}
+    assert _placed(submissions) == {("alice", "01_raw_pixels", "01_raw_pixels"), ("dave", "01_raw_pixels", "01_raw_pixels"),
+                                    ("erin", "01_raw_pixels", "01_raw_pixels")}
+
+
+def test_in_a_learners_folder_the_file_named_as_the_notebook_wins_over_a_copy(tmp_path):
+    _touch(tmp_path, "dave/01_raw_pixels-Copy1.ipynb", "dave/01_raw_pixels.ipynb", "dave/Untitled.ipynb")
+    (submission,), unplaced = find_submissions([tmp_path], ONE, tmp_path / "unpacked")
+    assert submission.notebooks == {"01_raw_pixels": tmp_path / "dave" / "01_raw_pixels.ipynb"}
+    assert sorted(line.split(":")[0] for line in unplaced) == [str(tmp_path / "dave" / "01_raw_pixels-Copy1.ipynb"),
+                                                             str(tmp_path / "dave" / "Untitled.ipynb")]
 
 
 def test_a_file_no_rule_places_is_reported_not_guessed(tmp_path):
