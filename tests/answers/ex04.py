@@ -46,6 +46,7 @@ RIGHT = {
 }
 
 WRONG = {
+    # its output is 1.0 for every photo: the learning test gives up on each start after one epoch
     "softmax-on-one-unit": ({"build_convnet": PRACTICUM.replace('Dense(1, activation="sigmoid")', 'Dense(1, activation="softmax")')},
                             ["test_build_convnet", "test_build_convnet_learns"]),
     "mean-squared-error": ({"build_convnet": PRACTICUM.replace("loss=keras.losses.BinaryCrossentropy()", 'loss="mse"')},
@@ -57,6 +58,7 @@ WRONG = {
     # 0.63-0.67 after 3.5-4.5): it loses the rescaling point
     "no-rescaling": ({"build_convnet": PRACTICUM.replace(", keras.layers.Rescaling(1.0 / 255)", "")},
                      ["test_build_convnet_rescaling"]),
+    # its ReLUs die within a few epochs, and its output is then the same for every photo: 3.5 epochs in all, not 20
     "learning-rate-0.1": ({"build_convnet": PRACTICUM.replace("learning_rate=0.001", "learning_rate=0.1")},
                           ["test_build_convnet_learns"]),
     "not-compiled": ({"build_convnet": PRACTICUM.replace("model.compile(", "dict(")},
