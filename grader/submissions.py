@@ -199,8 +199,10 @@ def _place(relative: Path, assignments: dict[str, Assignment]) -> tuple[str, str
         return (f"learner id {learner!r} is not allowed (letters, digits, '.', '_', '-', '@', starting with a letter or "
                 f"digit, at most {MAX_ID_LENGTH}): rename it")
     tree = _nbgrader_tree(relative, assignments)
-    if tree and len(relative.parts) == 3 and notebook not in assignments[tree[1]].notebooks:
-        return f"not a notebook of {tree[1]} ({', '.join(assignments[tree[1]].notebooks)})"
+    if tree and len(relative.parts) == 3:  # nbgrader's layout names the assignment (two may have notebooks of one name)
+        if notebook not in assignments[tree[1]].notebooks:
+            return f"not a notebook of {tree[1]} ({', '.join(assignments[tree[1]].notebooks)})"
+        return learner, tree[1], notebook, named
     return learner, owner[notebook], notebook, named
 
 

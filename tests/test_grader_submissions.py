@@ -11,7 +11,7 @@ from grader.submissions import find_submissions
 
 ONE = {"01_raw_pixels": Assignment("01_raw_pixels", ("01_raw_pixels",), ())}
 TWO = {**ONE, "02_features": Assignment("02_features", ("02_features",), ())}
-NBGRADER = {"ps1": Assignment("ps1", ("problem1", "problem2"), ())}
+NBGRADER = {"ps1": Assignment("ps1", ("problem1", "problem2"), ()), "ps1_autotest": Assignment("ps1_autotest", ("problem1",), ())}
 
 
 def _touch(root: Path, *names: str) -> None:
