@@ -337,7 +337,7 @@ def test_the_graders_key_the_holdout_and_the_graders_own_code_reach_no_learner(b
     log = batch.ctx.out / "logs" / PIXELS / "stderr_handin.log"
     assert hostile_files.LEAKED.search(log.read_text()), "the scorer's stderr belongs in the instructor's log"
     assert "_practicum" not in pages["grades.csv"], "a reason names the grader's code"
-    plumbing = ("practicum-worker-", "PosixPath(", str(batch.ctx.out), tempfile.gettempdir() + "/practicum")
+    plumbing = ("practicum-worker-", "PosixPath(", tempfile.gettempdir() + "/practicum")  # (attacks name --out in their own code)
     assert {name: [p for p in plumbing if p in text] for name, text in pages.items() if any(p in text for p in plumbing)} == {}, \
         "a grader path, worker folder or temporary folder on a learner's page"
 
