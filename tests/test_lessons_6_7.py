@@ -9,6 +9,7 @@ checked on the simulated Colab (tests/test_colab.py, every check included) and b
 import numpy as np
 import pytest
 
+from answers import ex06
 from practicum import paths
 from practicum.checks import CheckFailed
 from practicum.tidy import read_notebook
@@ -47,47 +48,6 @@ def outcomes(name: str, answers: dict, stop_before: str | None = None) -> dict:
 
 
 # --- lesson 6 ---------------------------------------------------------------------------------
-
-TRANSFER_ALTERNATIVE = {
-    # Sequential-style head with a hidden layer, max pooling, the layers frozen one by one
-    "build_classifier": '''
-def build_classifier(base, image_size):
-    for layer in base.layers:
-        layer.trainable = False
-    base.trainable = False
-    inputs = keras.Input((None, None, 3))
-    x = pretrained.torch_preprocessing()(keras.layers.Resizing(image_size, image_size, interpolation="bilinear")(inputs))
-    x = keras.layers.GlobalMaxPooling2D()(base(x))
-    x = keras.layers.Dense(32, activation="relu")(x)
-    return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
-''',
-    # counting from the top with negative indices, names collected as the loop goes
-    "unfreeze_top": '''
-def unfreeze_top(base, n):
-    base.trainable = True
-    names = []
-    for index in range(len(base.layers)):
-        layer = base.layers[index]
-        top = index - len(base.layers) >= -n
-        layer.trainable = bool(top) and layer.__class__.__name__ != "BatchNormalization"
-        if layer.trainable:
-            names.append(layer.name)
-    return names
-''',
-    # RMSprop, as TensorFlow's tutorial does, and fine-tuning from a layer count
-    "train_transfer_model": '''
-def train_transfer_model(images, labels, image_size, epochs):
-    net = pretrained.mobilenet_v2(image_size)
-    model = build_classifier(net, image_size)
-    x = images.astype("float32")
-    model.compile(keras.optimizers.RMSprop(1e-3), "binary_crossentropy")
-    model.fit(x, labels, epochs=epochs, batch_size=32, verbose=0)
-    unfreeze_top(net, 12)
-    model.compile(keras.optimizers.RMSprop(1e-5), "binary_crossentropy")
-    model.fit(x, labels, epochs=1, batch_size=32, verbose=0)
-    return model
-''',
-}
 
 WRONG_UNFREEZE = {
     # base.layers[-0:] is every layer: n = 0 unfreezes the whole base
@@ -214,7 +174,7 @@ def test_cosine_search_and_precision_of_the_solution_agree_with_brute_force():
 
 # --- both lessons -----------------------------------------------------------------------------
 
-ALTERNATIVES = {"06_transfer_learning": TRANSFER_ALTERNATIVE, "07_photo_search": SEARCH_ALTERNATIVE}
+ALTERNATIVES = {"06_transfer_learning": ex06.sources(ex06.RIGHT["max-pooling-hidden-layer-rmsprop"]), "07_photo_search": SEARCH_ALTERNATIVE}
 
 
 @pytest.mark.parametrize("name", sorted(ALTERNATIVES))
