@@ -22,6 +22,7 @@ from practicum.checks import NOT_IMPLEMENTED
 from practicum.tidy import read_notebook
 
 from answers import ex03 as conv_answers
+from answers import ex05, typed
 
 pytestmark = pytest.mark.notebooks
 
@@ -117,32 +118,7 @@ def test_lesson_4_unanswered_exercise_fails_cleanly(tmp_path):
 
 # --- lesson 5 ---------------------------------------------------------------------------------
 
-TRAINING_ALTERNATIVE = {
-    # other augmentation layers, written as a list of layers applied in turn
-    "make_augmentation": '''
-def make_augmentation():
-    return keras.Sequential([keras.layers.RandomFlip("horizontal"), keras.layers.RandomZoom(0.15),
-                             keras.layers.RandomBrightness(0.1, value_range=(0, 255))])
-''',
-    # a different network ("same" padding, a smaller dense layer) trained with plain fit and Adam
-    "train_model": '''
-def train_model(train_data, validation_data, image_size, epochs):
-    inputs = keras.Input(shape=(None, None, 3))
-    x = keras.layers.Resizing(image_size, image_size)(inputs)
-    x = make_augmentation()(x)
-    x = keras.layers.Rescaling(1 / 255)(x)
-    for filters in (16, 32, 64):
-        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
-        x = keras.layers.MaxPooling2D()(x)
-    x = keras.layers.Flatten()(x)
-    x = keras.layers.Dropout(0.4)(x)
-    x = keras.layers.Dense(128, activation="relu")(x)
-    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
-    model.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy", metrics=["accuracy"])
-    model.fit(train_data, epochs=epochs, verbose=0, shuffle=False)
-    return model
-''',
-}
+TRAINING_ALTERNATIVE = typed(ex05.TRAINED["other-augmentation-same-padding-adam"])
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ checked on the simulated Colab (tests/test_colab.py, every check included) and b
 import numpy as np
 import pytest
 
-from answers import ex06
+from answers import ex06, typed
 from practicum import paths
 from practicum.checks import CheckFailed
 from practicum.tidy import read_notebook
@@ -174,7 +174,7 @@ def test_cosine_search_and_precision_of_the_solution_agree_with_brute_force():
 
 # --- both lessons -----------------------------------------------------------------------------
 
-ALTERNATIVES = {"06_transfer_learning": ex06.sources(ex06.RIGHT["max-pooling-hidden-layer-rmsprop"]), "07_photo_search": SEARCH_ALTERNATIVE}
+ALTERNATIVES = {"06_transfer_learning": typed(ex06.TRAINED["max-pooling-hidden-layer-rmsprop"]), "07_photo_search": SEARCH_ALTERNATIVE}
 
 
 @pytest.mark.parametrize("name", sorted(ALTERNATIVES))

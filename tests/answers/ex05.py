@@ -1,6 +1,6 @@
 """Exercise 5 (preventing overfitting): answers to ``make_augmentation`` for
-tests/test_exercise_answers.py (see ex01.py). ``train_model`` is scored on the holdout outside the
-kernel: the grader's tests cover it."""
+tests/test_exercise_answers.py (see ex01.py); ``train_model`` is scored on the holdout outside the
+kernel, so the answer sets that train (``TRAINED``) are graded end to end by tests/test_lessons_3_5.py."""
 
 RIGHT = {
     "flip-zoom-brightness": {"make_augmentation": """
@@ -49,4 +49,34 @@ WRONG = {
         def make_augmentation():
             return keras.Sequential([keras.layers.Identity()])
     """}, ["test_make_augmentation"]),
+}
+
+#: Answer sets whose ``train_model`` trains a network, scored on the holdout outside the kernel: tests/test_lessons_3_5.py
+#: grades them end to end and benchmarks/training_budget.py measures them over seeds.
+TRAINED = {
+    # other augmentation layers; a different network ("same" padding, a smaller dense layer) trained with plain fit and Adam
+    "other-augmentation-same-padding-adam": {
+        "make_augmentation": """
+            def make_augmentation():
+                return keras.Sequential([keras.layers.RandomFlip("horizontal"), keras.layers.RandomZoom(0.15),
+                                         keras.layers.RandomBrightness(0.1, value_range=(0, 255))])
+        """,
+        "train_model": """
+            def train_model(train_data, validation_data, image_size, epochs):
+                inputs = keras.Input(shape=(None, None, 3))
+                x = keras.layers.Resizing(image_size, image_size)(inputs)
+                x = make_augmentation()(x)
+                x = keras.layers.Rescaling(1 / 255)(x)
+                for filters in (16, 32, 64):
+                    x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+                    x = keras.layers.MaxPooling2D()(x)
+                x = keras.layers.Flatten()(x)
+                x = keras.layers.Dropout(0.4)(x)
+                x = keras.layers.Dense(128, activation="relu")(x)
+                model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+                model.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy", metrics=["accuracy"])
+                model.fit(train_data, epochs=epochs, verbose=0, shuffle=False)
+                return model
+        """,
+    },
 }

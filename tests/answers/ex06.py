@@ -2,9 +2,7 @@
 grades them end to end (their ``train_transfer_model`` trains a MobileNetV2, scored on the holdout outside
 the kernel) and benchmarks/exercise6_budget.py measures them over seeds. Sources are dedented before use."""
 
-import textwrap
-
-RIGHT = {
+TRAINED = {
     # the head: max pooling and a hidden layer on a base frozen layer by layer; the top found with negative indices,
     # names collected as the loop goes; fine-tuning with RMSprop, as TensorFlow's tutorial does, from a layer count
     "max-pooling-hidden-layer-rmsprop": {
@@ -46,7 +44,3 @@ RIGHT = {
     },
 }
 
-
-def sources(answers: dict[str, str]) -> dict[str, str]:
-    """``answers`` with each source dedented and stripped, as it would be typed into its cell."""
-    return {grade_id: textwrap.dedent(source).strip() + "\n" for grade_id, source in answers.items()}
