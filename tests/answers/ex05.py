@@ -17,6 +17,11 @@ RIGHT = {
             augment.add(keras.layers.RandomFlip(mode="horizontal"))
             return augment
     """},
+    # a flip alone: each photo unchanged half the time, so "changes photos" and "differs between calls" draw many photos
+    "horizontal-flip-only": {"make_augmentation": """
+        def make_augmentation():
+            return keras.layers.RandomFlip("horizontal")
+    """},
     "pipeline-of-crop-zoom-and-flip": {"make_augmentation": """
         def make_augmentation():
             return keras.layers.Pipeline([keras.layers.RandomZoom(height_factor=(-0.3, 0.1), fill_mode="constant"),
