@@ -6,6 +6,8 @@ answers lose the points of the part they break, and only those. The solutions' o
 checked on the simulated Colab (tests/test_colab.py, every check included) and by `make course`.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,7 @@ from answers import ex06, typed
 from practicum import paths
 from practicum.checks import CheckFailed
 from practicum.tidy import read_notebook
+from conftest import SHARED_DATA
 from test_lessons_3_5 import assert_full_marks, assert_unanswered_fails_cleanly, with_answers
 
 pytestmark = pytest.mark.notebooks
@@ -138,6 +141,12 @@ def cosine_top_k(query, vectors, k):
     similarity = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query))
     return np.argsort(similarity)[::-1][:k]
 '''),
+    # Euclidean distance on the raw vectors: the nearest point, not the closest direction
+    "euclidean distance": ("cosine_top_k", '''
+def cosine_top_k(query, vectors, k):
+    distance = np.linalg.norm(np.asarray(vectors, float) - np.asarray(query, float), axis=1)
+    return np.argsort(distance, kind="stable")[:k]
+'''),
     # dividing by the number of results instead of k
     "divides by the results": ("precision_at_k", '''
 def precision_at_k(found_labels, relevant, k):
@@ -147,12 +156,61 @@ def precision_at_k(found_labels, relevant, k):
 }
 
 
+@pytest.fixture(scope="module")
+def search_library(tmp_path_factory) -> dict:
+    """Lesson 7's exercise up to its first answer (set-up, parameters, the embedded library), run once in this
+    process in FAST mode: its namespace."""
+    if not (SHARED_DATA / "cats_and_dogs_filtered").is_dir():
+        pytest.skip("needs the photos (../shared/data)")
+    namespace: dict = {}
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PRACTICUM_BUILD_DIR", str(tmp_path_factory.mktemp("build")))
+        env.setenv("PRACTICUM_FAST", "1")
+        for cell in read_notebook(paths.SOLUTIONS / "07_photo_search.ipynb").cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id"):
+                break
+            if cell.cell_type == "code":
+                exec(cell.source, namespace)
+    return namespace
+
+
+def search_outcomes(library: dict, notebook: Path, answers: dict) -> dict:
+    """``{test grade_id: passed}`` for ``notebook``'s answer and test cells (the solution's: hidden tests included;
+    the released exercise's: the visible ones), with ``answers`` in place of the solution's, on a copy of the library."""
+    solution_answers = {cell.metadata.nbgrader.grade_id: cell.source for cell in read_notebook(paths.SOLUTIONS / "07_photo_search.ipynb").cells
+                        if cell.metadata.get("nbgrader", {}).get("solution")}
+    namespace = {name: value.copy() if isinstance(value, np.ndarray) else value for name, value in library.items()}
+    results = {}
+    for cell in read_notebook(notebook).cells:
+        nbgrader = cell.metadata.get("nbgrader", {})
+        if nbgrader.get("solution"):
+            exec(answers.get(nbgrader["grade_id"], solution_answers[nbgrader["grade_id"]]), namespace)
+        elif nbgrader.get("grade"):
+            try:
+                exec(cell.source, namespace)
+                results[nbgrader["grade_id"]] = True
+            except CheckFailed:
+                results[nbgrader["grade_id"]] = False
+    return results
+
+
 @pytest.mark.parametrize("mistake", sorted(WRONG_SEARCH))
-def test_lesson_7_a_plausible_mistake_loses_only_its_points(mistake, own_build):
+def test_lesson_7_a_plausible_mistake_loses_only_its_points(mistake, search_library):
     grade_id, answer = WRONG_SEARCH[mistake]
-    results = outcomes("07_photo_search", {grade_id: answer})
-    expected = {"test_cosine_top_k": True, "test_precision_at_k": True, f"test_{grade_id}": False}
-    assert results == expected
+    results = search_outcomes(search_library, paths.SOLUTIONS / "07_photo_search.ipynb", {grade_id: answer})
+    assert results == {"test_cosine_top_k": True, "test_precision_at_k": True, f"test_{grade_id}": False}
+
+
+@pytest.mark.parametrize("mistake", sorted(WRONG_SEARCH))
+def test_lesson_7_the_visible_tests_show_each_plausible_mistake_before_grading(mistake, search_library):
+    grade_id, answer = WRONG_SEARCH[mistake]
+    results = search_outcomes(search_library, paths.EXERCISES / "07_photo_search.ipynb", {grade_id: answer})
+    assert results[f"test_{grade_id}"] is False, "only the hidden tests catch it: the learner hands it in unaware"
+
+
+def test_lesson_7_the_solution_passes_the_visible_and_hidden_tests_on_the_shared_library(search_library):
+    for notebook in (paths.SOLUTIONS, paths.EXERCISES):
+        assert set(search_outcomes(search_library, notebook / "07_photo_search.ipynb", {}).values()) == {True}
 
 
 def test_cosine_search_and_precision_of_the_solution_agree_with_brute_force():
