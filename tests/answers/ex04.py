@@ -16,6 +16,19 @@ PRACTICUM = """
 
 RIGHT = {
     "practicum-built-with-add": {"build_convnet": PRACTICUM},
+    # no keras.Input: Keras builds the network on its first batch, whatever its photo size
+    "sequential-without-input": {"build_convnet": """
+        def build_convnet(input_shape):
+            model = keras.Sequential([
+                keras.layers.Rescaling(1.0 / 255),
+                keras.layers.Conv2D(16, 3, activation="relu"), keras.layers.MaxPooling2D(2),
+                keras.layers.Conv2D(32, 3, activation="relu"), keras.layers.MaxPooling2D(2),
+                keras.layers.Conv2D(64, 3, activation="relu"), keras.layers.MaxPooling2D(2),
+                keras.layers.Flatten(), keras.layers.Dense(512, activation="relu"), keras.layers.Dense(1, activation="sigmoid"),
+            ])
+            model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+            return model
+    """},
     "functional-same-padding-adam-dropout": {"build_convnet": """
         def build_convnet(input_shape):
             inputs = keras.Input(shape=input_shape)
