@@ -46,7 +46,7 @@ def build(row: str, steps_per_epoch: int, epochs: int, seed: int):
     augment = models.augmentation(seed=seed) if "augmentation" in changes else None
     dropout = 0.3 if "dropout" in changes else 0.0
     if "batchnorm_gap" not in changes:
-        return models.practicum_convnet(image_size, augment=augment, dropout=dropout), image_size
+        return models.practicum_convnet(image_size, augmentation=augment, dropout=dropout), image_size
     model = models.best_from_scratch(image_size, augment=augment, dropout=dropout)
     if "adamw_cosine" not in changes:
         model.compile(optimizer=keras.optimizers.RMSprop(models.PRACTICUM_LEARNING_RATE), loss="binary_crossentropy",

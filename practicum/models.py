@@ -57,18 +57,18 @@ def augmentation(flip: bool = True, rotation: float = 0.05, zoom: float = 0.2, t
     return keras.Sequential(layers, name=name)
 
 
-def practicum_convnet(image_size: int = PRACTICUM_IMAGE_SIZE, augment: keras.layers.Layer | None = None,
+def practicum_convnet(image_size: int = PRACTICUM_IMAGE_SIZE, augmentation: keras.layers.Layer | None = None,
                       dropout: float = 0.0, weight_decay: float = 0.0, learning_rate: float = PRACTICUM_LEARNING_RATE,
                       name: str = "practicum_convnet") -> keras.Model:
     """The practicum's network: three Conv2D(3×3, ReLU) + MaxPool(2) blocks of 16, 32 and 64 filters,
-    Flatten, Dense(512, ReLU), Dense(1, sigmoid); RMSprop, binary cross-entropy. ``augment``,
+    Flatten, Dense(512, ReLU), Dense(1, sigmoid); RMSprop, binary cross-entropy. ``augmentation``,
     ``dropout`` (before the last layer) and ``weight_decay`` (L2 on the kernels) are Exercise 2's cures
     for overfitting; with their defaults this is Exercise 1's network, compiled."""
     regularizer = keras.regularizers.L2(weight_decay) if weight_decay else None
     inputs = keras.Input(shape=(None, None, 3), name="photo")
     x = preprocessing(image_size)[0](inputs)
-    if augment is not None:
-        x = augment(x)
+    if augmentation is not None:
+        x = augmentation(x)
     x = keras.layers.Rescaling(1.0 / 255, name="preprocess_rescale")(x)
     for index, filters in enumerate((16, 32, 64), start=1):
         x = keras.layers.Conv2D(filters, 3, activation="relu", kernel_regularizer=regularizer, name=f"conv{index}")(x)

@@ -52,7 +52,7 @@ def test_lesson_5_builds_the_networks_of_the_benchmarks(monkeypatch):
     lesson = lesson_namespace("05_preventing_overfitting", monkeypatch, "def make_augmentation", "def practicum_convnet",
                               "def best_from_scratch")
     regularised = lesson["practicum_convnet"](150, lesson["make_augmentation"](), dropout=0.5)
-    assert layer_signature(regularised) == layer_signature(models.practicum_convnet(150, augment=models.augmentation(), dropout=0.5))
+    assert layer_signature(regularised) == layer_signature(models.practicum_convnet(150, augmentation=models.augmentation(), dropout=0.5))
     best = lesson["best_from_scratch"](lesson["BEST_SIZE"])
     reference = models.best_from_scratch(lesson["BEST_SIZE"], filters=lesson["BEST_FILTERS"])
     assert layer_signature(best) == layer_signature(reference)

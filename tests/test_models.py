@@ -30,7 +30,7 @@ def test_practicum_convnet_is_the_practicums_network():
     assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(1e-3)
 
 
-@pytest.mark.parametrize("builder", [lambda: models.practicum_convnet(32, dropout=0.5, weight_decay=1e-4, augment=models.augmentation()),
+@pytest.mark.parametrize("builder", [lambda: models.practicum_convnet(32, dropout=0.5, weight_decay=1e-4, augmentation=models.augmentation()),
                                      lambda: models.best_from_scratch(32, filters=(8, 16))],
                          ids=["practicum", "best"])
 def test_models_take_raw_photos_of_any_size(builder):
@@ -51,7 +51,7 @@ def test_augmentation_changes_images_in_training_only():
 
 
 def test_saved_model_loads_with_plain_keras_and_scores_photos_of_another_size(tmp_path):
-    model = models.practicum_convnet(32, augment=models.augmentation(), dropout=0.3)
+    model = models.practicum_convnet(32, augmentation=models.augmentation(), dropout=0.3)
     target = tmp_path / "model.keras"
     model.save(target)
     reloaded = keras.saving.load_model(target)
