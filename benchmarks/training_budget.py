@@ -113,6 +113,8 @@ def main(argv=None) -> list[tuple]:
         print(json.dumps(run_once(job["exercise"], answer_sets(job["exercise"])[job["answer"]], job["seed"], job["photos"], job["holdout"])))
         return []
     holdout = os.environ.get("PRACTICUM_HOLDOUT_DIR")
+    if not (args.photos or args.from_runs):
+        parser.error("give --photos (the training photo counts to measure) or --from-runs FILE")
     if not (holdout or args.from_runs):
         parser.error("set PRACTICUM_HOLDOUT_DIR to the holdout photos")
     saved = ROOT / "build" / "benchmarks" / f"training_budget_{args.exercise}.json"

@@ -40,14 +40,19 @@ def outcomes(name: str, answers: dict, stop_before: str | None = None) -> dict:
         if stop_before is not None and nbgrader.get("grade_id") == stop_before:
             break
         if nbgrader.get("grade"):
-            try:
-                exec(cell.source, namespace)
-                results[nbgrader["grade_id"]] = True
-            except CheckFailed:
-                results[nbgrader["grade_id"]] = False
+            results[nbgrader["grade_id"]] = passes(cell.source, namespace)
         else:
             exec(cell.source, namespace)
     return results
+
+
+def passes(test_cell: str, namespace: dict) -> bool:
+    """Whether a test cell's checks all pass when run in ``namespace`` (a failed check raises CheckFailed)."""
+    try:
+        exec(test_cell, namespace)
+    except CheckFailed:
+        return False
+    return True
 
 
 # --- lesson 6 ---------------------------------------------------------------------------------
@@ -186,11 +191,7 @@ def search_outcomes(library: dict, notebook: Path, answers: dict) -> dict:
         if nbgrader.get("solution"):
             exec(answers.get(nbgrader["grade_id"], solution_answers[nbgrader["grade_id"]]), namespace)
         elif nbgrader.get("grade"):
-            try:
-                exec(cell.source, namespace)
-                results[nbgrader["grade_id"]] = True
-            except CheckFailed:
-                results[nbgrader["grade_id"]] = False
+            results[nbgrader["grade_id"]] = passes(cell.source, namespace)
     return results
 
 
