@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from nbgrader import utils
 from nbgrader.utils import setenv
@@ -224,6 +225,31 @@ def test_the_handed_in_model_is_scored_outside_the_kernel_and_a_memorizer_fails(
     result = _by_name(check_notebook(notebook))["test_train_pixel_classifier"]
     assert not result.passed and result.points == 0
     assert "accuracy on the validation photos (the grader uses the instructor's): 0.500" in result.message
+
+
+def test_exercise_2_s_threshold_keeps_the_promise_its_text_makes():
+    """Exercise 2's text names, from benchmarks/exercise2_threshold.py, the models that clear its holdout threshold and
+    those that do not: trained on the grader's photos (the FAST subset and seed of its parameters cell) and scored on the
+    holdout as the grader scores the hand-in, each lands on the side the text says."""
+    from answers import ex02
+    from practicum import data, features
+
+    nb = read_notebook(_solution("02_engineered_features"))
+    settings = {"fast_mode": lambda: True}
+    exec(next(cell.source for cell in nb.cells if cell.source.startswith("FAST = fast_mode()")), settings)
+    holdout_test = next(cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_train_feature_classifier")
+    size, threshold = (holdout_test.metadata.practicum.holdout[key] for key in ("image_size", "threshold"))
+    assert size == settings["SIZE"]
+    images, labels = features.quietly(data.load_arrays, "train", size, subset=settings["TRAIN_SUBSET"], seed=settings["SEED"])
+    holdout_images, holdout_labels = features.load_holdout(size)
+    accuracy = {}
+    for name, source in {**ex02.HOLDOUT_RIGHT, **ex02.HOLDOUT_WRONG}.items():
+        namespace = {"np": np, "features": features}
+        exec(textwrap.dedent(source), namespace)
+        model = namespace["train_feature_classifier"](images, labels)
+        accuracy[name] = float(np.mean(np.asarray(model.predict(holdout_images)) == holdout_labels))
+    assert all(accuracy[name] >= threshold for name in ex02.HOLDOUT_RIGHT), (threshold, accuracy)
+    assert all(accuracy[name] < threshold for name in ex02.HOLDOUT_WRONG), (threshold, accuracy)
 
 
 # Answers that pass the visible tests but are wrong in general: the hidden tests must catch them.

@@ -76,13 +76,36 @@ def markdown_of(notebook) -> str:
     return "\n\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown")
 
 
-LESSONS = sorted(paths.NOTEBOOKS.glob("0[0-5]_*.ipynb"))
+LESSONS = sorted(paths.NOTEBOOKS.glob("0[0-7]_*.ipynb"))
+EXERCISES = sorted(paths.SOLUTIONS.glob("0[0-7]_*.ipynb"))
+#: The grader's default time budget for a notebook (``practicum grade --timeout``), which exercises quote.
+GRADING_BUDGET = 600
 
 
 @pytest.mark.parametrize("notebook", LESSONS, ids=[nb.stem for nb in LESSONS])
 def test_every_figure_in_a_lesson_s_prose_is_recorded_or_cited(notebook):
     problems = untraceable(markdown_of(notebook), traceable_values())
     assert not problems, "figures that are neither in benchmarks/results.csv nor cited:\n" + "\n".join(problems)
+
+
+def settings_of(notebook) -> set[str]:
+    """Every way to write a number the notebook's own code sets (a threshold, a zoom factor, a holdout
+    threshold in a test cell's metadata), and the grader's time budget: an exercise that states its
+    tests' settings defines them, it does not measure anything."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    code = "\n".join("".join(cell["source"]) + "\n" + json.dumps(cell["metadata"]) for cell in cells if cell["cell_type"] == "code")
+    text = re.sub(r"#.*", "", code)  # comments may quote measurements: those must be recorded
+    found = {f"{GRADING_BUDGET}s", f"{GRADING_BUDGET // 60}min"}
+    for number in re.findall(r"(?<![\w.])\d+(?:\.\d+)?", text):
+        value = float(number)
+        found |= {number, f"{value:.3f}", f"{value:.2f}", f"{100 * value:.0f}%", f"{value:g}%"}
+    return found
+
+
+@pytest.mark.parametrize("notebook", EXERCISES, ids=[nb.stem for nb in EXERCISES])
+def test_every_figure_in_an_exercise_s_prose_is_recorded_cited_or_its_own_setting(notebook):
+    problems = untraceable(markdown_of(notebook), traceable_values() | settings_of(notebook))
+    assert not problems, "figures that are neither in benchmarks/results.csv, nor cited, nor set by the notebook's code:\n" + "\n".join(problems)
 
 
 def test_every_figure_in_the_readme_is_recorded_or_cited():
