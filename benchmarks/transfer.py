@@ -20,7 +20,8 @@ holdout photos (``PRACTICUM_HOLDOUT_DIR``). Rows (``benchmarks/results.csv``):
 - ``fine_tuning``: the top blocks unfrozen; seconds: the whole lesson 6 run (zero-shot, extraction,
   head, fine-tuning, figures), the number to compare with the 15-minute budget;
 - ``search``: ``precision_at_10[<query>]`` per query (a word, or a photo as the example), and its
-  mean with every photo of the library as the example; seconds: all the queries; ``index_seconds``:
+  mean with every photo of the library as the example; ``average_precision[<word>]`` per scored word
+  query (species level: the library's labels know no breeds); seconds: all the queries; ``index_seconds``:
   indexing the 1,000 validation photos (embeddings, P(dog), ImageNet classes).
 """
 
@@ -85,6 +86,8 @@ def lesson_6_rows(metrics: dict, holdout: dict, command: str) -> list:
 def lesson_7_rows(metrics: dict, command: str) -> list:
     rows = [("search", f"precision_at_10[{query}]", value, metrics["search_seconds"], command)
             for query, value in metrics["precision_at_10"].items()]
+    rows += [("search", f"average_precision[{query}]", value, metrics["search_seconds"], command)
+             for query, value in metrics["average_precision"].items()]
     rows.append(("search", "precision_at_10[every photo as example]", metrics["example_precision_at_10"], metrics["search_seconds"], command))
     rows.append(("search", "index_seconds", metrics["index_seconds"], metrics["index_seconds"], command))
     return rows

@@ -59,3 +59,33 @@ def benchmark(stage: str) -> dict:
             entry = table.setdefault(method or "", {})
             entry[name], entry["seconds"] = float(row["value"]), float(row["seconds"])
     return table
+
+
+#: How to get a GPU where most learners run the course.
+COLAB_GPU = "on Colab: Runtime → Change runtime type → a GPU, then run the notebook again"
+
+
+def accelerator() -> str:
+    """One line saying where Keras computes: the GPUs its backend sees, or the CPU and how to get a GPU.
+
+    The same model code runs on either; only the time it takes changes."""
+    import keras
+
+    backend = keras.config.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = [device.name for device in tf.config.list_physical_devices("GPU")]
+    elif backend == "jax":
+        import jax
+
+        gpus = [str(device) for device in jax.devices() if device.platform == "gpu"]
+    elif backend == "torch":
+        import torch
+
+        gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    else:
+        gpus = []
+    if gpus:
+        return f"Keras ({backend}) computes on {len(gpus)} GPU{'s' if len(gpus) > 1 else ''}: {', '.join(gpus)}"
+    return f"Keras ({backend}) computes on the CPU ({os.cpu_count()} cores); for a GPU, {COLAB_GPU}"

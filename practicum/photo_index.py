@@ -1,8 +1,8 @@
 """A searchable index of a photo library (lesson 7): what a model says about every photo, saved.
 
-Indexing runs each photo once through two networks: the fine-tuned cat/dog classifier of lesson 6
-(its 1,280 pooled features are the photo's *embedding*, its output P(dog)) and the ImageNet
-classifier (1,000 class probabilities, for searching by ImageNet label). The index is saved as one
+Indexing runs each photo once through two networks: the lesson's ``embedder``, the fine-tuned cat/dog
+classifier of lesson 6 with two outputs (its 1,280 pooled features are the photo's *embedding*, its
+output P(dog)), and the ImageNet classifier (1,000 class probabilities, for searching by ImageNet label). The index is saved as one
 ``.npz`` beside the models, keyed by the photos (path, size, modification time) and the model file,
 so a second search — in this session or the next — reads it instead of recomputing it.
 """
@@ -41,17 +41,13 @@ def index_path(files: list[Path], model_file: Path, image_size: int) -> Path:
     return paths.build_dir() / "index" / f"photos-{_key(files, model_file, image_size)}.npz"
 
 
-def build_index(images: np.ndarray, files: list[Path], model, image_size: int = pretrained.IMAGE_SIZE,
-                pooling: str = "gap") -> PhotoIndex:
-    """Index ``images`` (float or uint8 0–255) with ``model`` (a classifier whose layer ``pooling``
-    gives the embedding) and the ImageNet classifier."""
-    import keras
-
+def build_index(images: np.ndarray, files: list[Path], embedder, image_size: int = pretrained.IMAGE_SIZE) -> PhotoIndex:
+    """Index ``images`` (float or uint8 0–255) with ``embedder``, a Keras model whose two outputs are a
+    photo's embedding and its P(dog) (lesson 7 builds it on the page), and with the ImageNet classifier."""
     start = time.perf_counter()
-    both = keras.Model(model.inputs, [model.get_layer(pooling).output, model.outputs[0]])
     embeddings, dog_probability = [], []
     for begin in range(0, len(images), 32):
-        embedding, probability = both.predict(np.asarray(images[begin:begin + 32], np.float32), verbose=0)
+        embedding, probability = embedder.predict(np.asarray(images[begin:begin + 32], np.float32), verbose=0)
         embeddings.append(np.asarray(embedding))
         dog_probability.append(np.asarray(probability).reshape(-1))
     imagenet = transfer.embed(pretrained.imagenet_classifier(image_size), images)
@@ -75,18 +71,17 @@ def load_index(source: Path) -> PhotoIndex:
                           stored["imagenet"], float(stored["seconds"]))
 
 
-def load_or_build_index(images: np.ndarray, files: list[Path], model_file: Path,
+def load_or_build_index(images: np.ndarray, files: list[Path], model_file: Path, embedder,
                         image_size: int = pretrained.IMAGE_SIZE) -> tuple[PhotoIndex, bool]:
     """``(index, built)``: the saved index of these photos and this model when there is one, else a
-    new one (saved). ``model_file`` is a ``.keras`` classifier with a ``gap`` pooling layer."""
-    import keras
-
+    new one (saved). ``embedder`` is read from ``model_file`` (a ``.keras`` file): the index is saved
+    under a name made of the photos and that file, so that a new model file builds a new index."""
     target = index_path(files, model_file, image_size)
     if target.exists():
         try:
             return load_index(target), False
         except (OSError, ValueError, KeyError, EOFError):
             pass  # a damaged index is rebuilt
-    index = build_index(images, files, keras.saving.load_model(model_file), image_size)
+    index = build_index(images, files, embedder, image_size)
     save_index(index, target)
     return index, True

@@ -210,8 +210,8 @@ def compare_curves(histories: dict, metric: str = "val_accuracy", title: str = "
 
 
 def activation_overlays(rows: dict, images, columns: int | None = None, size: float = 2.2):
-    """Photos with a heat map on top, one row per model: ``rows`` maps a model's name to
-    ``(maps, titles)``, each map (h, w) in 0–1 at any resolution (it is stretched over its photo)."""
+    """Photos with their class activation maps on top, one row per model: ``rows`` maps a model's name to
+    ``(maps, titles)``, each map (h, w) signed in −1…1 at any resolution (see :func:`heatmaps`)."""
     images = list(images)
     columns = columns or len(images)
     fig, axes = plt.subplots(len(rows), columns, figsize=(columns * size, len(rows) * size + 0.3), squeeze=False)
@@ -220,9 +220,8 @@ def activation_overlays(rows: dict, images, columns: int | None = None, size: fl
             ax.axis("off")
             if column >= len(images):
                 continue
-            photo = np.clip(np.asarray(images[column]), 0, 255).astype(np.uint8)
-            ax.imshow(photo)
-            ax.imshow(maps[column], cmap="jet", alpha=0.4, extent=(0, photo.shape[1], photo.shape[0], 0), interpolation="bilinear")
+            ax.imshow(np.clip(np.asarray(images[column]), 0, 255).astype(np.uint8))
+            _evidence_overlay(ax, maps[column], np.shape(images[column])[:2], alpha=0.5)
             ax.set_title(f"{name}: {titles[column]}" if column == 0 else titles[column], fontsize=8)
     fig.tight_layout()
     return fig
@@ -249,12 +248,18 @@ def thumbnail_map(points, images, labels=None, zoom: float = 0.35, title: str = 
     return fig
 
 
-def heatmaps(images, maps, titles=None, columns: int = 4, size: float = 2.4, alpha: float = 0.45):
-    """Each photo with a heat map laid over it (red: where the map is high, blue: low); ``maps`` are
-    2-D arrays of any size, stretched to the photo's."""
+def heatmaps(images, maps, titles=None, columns: int = 4, size: float = 2.4, alpha: float = 0.5):
+    """Each photo with its signed evidence map laid over it: ``maps`` are 2-D arrays in −1…1 of any size,
+    stretched to the photo's; red is evidence for "dog" (+1), blue for "cat" (−1), white for neither.
+    The course draws every class activation map this way (lessons 5 and 6)."""
     fig = image_grid(images, titles=titles, columns=min(columns, len(images)), size=size)
     for ax, image, heat in zip(fig.axes, images, maps):
-        height, width = np.shape(image)[:2]
-        ax.imshow(np.asarray(heat, dtype=float), cmap="jet", alpha=alpha, interpolation="bilinear",
-                  extent=(-0.5, width - 0.5, height - 0.5, -0.5))
+        _evidence_overlay(ax, heat, np.shape(image)[:2], alpha)
     return fig
+
+
+def _evidence_overlay(ax, heat, photo_shape, alpha: float) -> None:
+    """``heat`` (−1…1) over the photo already drawn on ``ax``: a diverging map, white (no evidence) at 0."""
+    height, width = photo_shape
+    ax.imshow(np.asarray(heat, dtype=float), cmap="bwr", vmin=-1, vmax=1, alpha=alpha, interpolation="bilinear",
+              extent=(-0.5, width - 0.5, height - 0.5, -0.5))

@@ -38,21 +38,20 @@ def embed(model, images, batch_size: int = 32) -> np.ndarray:
 
 
 def activation_maps(model, images, pooling: str = "gap", output: str = "dog_probability") -> tuple[np.ndarray, np.ndarray]:
-    """``(maps, probabilities)``: for each photo, the evidence map of the class the model predicts
-    (dog where P(dog) > 0.5, else cat), ReLU'd and scaled to 0–1, at the last feature maps'
-    resolution; and P(dog). ``pooling`` and ``output`` name the model's global-average-pooling layer
-    and its one-unit sigmoid layer, which must follow it (a dropout layer between them is fine)."""
+    """``(maps, probabilities)``: for each photo its signed class activation map, at the last feature maps'
+    resolution, and P(dog). A map holds each position's share of the dog logit, divided by the photo's
+    largest share in size: +1 the strongest "dog" evidence, −1 the strongest "cat" evidence (lesson 5
+    computes the same on its page). ``pooling`` and ``output`` name the model's global-average-pooling
+    layer and its one-unit sigmoid layer, which must follow it (a dropout layer between them is fine)."""
     import keras
 
-    feature_model = keras.Model(model.inputs, model.get_layer(pooling).input)
+    feature_model = keras.Model(model.inputs[0], model.get_layer(pooling).input)
     features = embed(feature_model, images)  # (N, h, w, channels)
     kernel, bias = model.get_layer(output).get_weights()
     logits_map = features @ kernel[:, 0]  # each position's contribution to the dog logit
     probabilities = 1 / (1 + np.exp(-(logits_map.mean(axis=(1, 2)) + bias[0])))
-    evidence = np.where((probabilities > 0.5)[:, None, None], logits_map, -logits_map)
-    evidence = np.maximum(evidence, 0)
-    peak = evidence.max(axis=(1, 2), keepdims=True)
-    return evidence / np.where(peak > 0, peak, 1), probabilities
+    peak = np.abs(logits_map).max(axis=(1, 2), keepdims=True)
+    return logits_map / np.where(peak > 0, peak, 1), probabilities
 
 
 def course_results(path=None) -> dict:

@@ -204,6 +204,21 @@ def test_the_scorer_sees_pixels_only_and_its_labels_are_checked(tmp_path):
     assert labels.tolist() == [0, 0, 0, 1, 1]
 
 
+@needs_bwrap
+def test_a_keras_model_holding_code_is_refused_with_the_rule_it_broke(tmp_path):
+    """hand_in refuses a Lambda layer at once (tests/test_handin.py); a file saved some other way meets the scorer's
+    safe-mode load, and the learner reads the rule, not Keras' traceback."""
+    import keras
+
+    model = tmp_path / "models"
+    model.mkdir()
+    photos = keras.Input(shape=(8, 8, 3))
+    scaled = keras.layers.Lambda(lambda x: x / 255)(photos)
+    keras.Model(photos, keras.layers.Dense(1, activation="sigmoid")(keras.layers.Flatten()(scaled))).save(model / "model.keras")
+    with pytest.raises(RuntimeError, match="holds code .* build it from Keras layers only"):
+        predict_outside(copy_handed_in(model, "model", tmp_path), np.zeros((2, 8, 8, 3), np.uint8), LIMITS, sandboxed=True, timeout=120)
+
+
 def test_a_handed_in_link_is_not_followed(tmp_path):
     models = tmp_path / "models"
     models.mkdir()

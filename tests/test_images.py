@@ -9,7 +9,7 @@ from PIL import Image
 
 from conftest import CLASS_COLORS, record_warnings, write_photo
 from practicum.data import DataError, load_arrays, load_photos
-from practicum.images import BadImagesWarning, DecodeReport, decode_images, image_sizes, read_rgb
+from practicum.images import BadImagesWarning, DecodeReport, decode_images, image_sizes, load_photo, read_rgb
 
 pytestmark = pytest.mark.usefixtures("isolated_paths")
 
@@ -179,3 +179,43 @@ def test_a_split_where_nothing_decodes_is_a_data_error(tiny_dataset, tmp_path):
             load_arrays("validation", 16)
     assert str(tiny_dataset / "validation") in str(caught.value)
     assert "none of 8 files" in str(caught.value)
+
+
+# --- a photo of your own ----------------------------------------------------------------------
+
+
+def phone_photo(path: Path, orientation: int) -> Path:
+    """A 'portrait' photo as a phone stores it: landscape pixels (red left half, blue right half) plus the EXIF
+    tag that says how to turn them (6: rotate 90° clockwise to view)."""
+    pixels = np.zeros((40, 60, 3), np.uint8)
+    pixels[:, :30] = RED
+    pixels[:, 30:] = (0, 0, 255)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(pixels).save(path, "JPEG", exif=exif, quality=95)
+    return path
+
+
+def test_a_phone_photo_is_turned_upright_by_its_exif_orientation(tmp_path):
+    upright = np.asarray(read_rgb(phone_photo(tmp_path / "portrait.jpg", 6)), dtype=float)
+    assert upright.shape == (60, 40, 3)  # portrait now
+    top, bottom = upright[:20].reshape(-1, 3).mean(axis=0), upright[-20:].reshape(-1, 3).mean(axis=0)
+    assert top[0] > 150 > top[2] and bottom[2] > 150 > bottom[0], (top, bottom)  # turned clockwise: red on top
+
+
+def test_load_photo_resizes_a_large_photo_without_aliasing(tmp_path):
+    stripes = np.zeros((1200, 1600, 3), np.uint8)
+    stripes[:, ::2] = 255  # one-pixel stripes: grey, seen from afar
+    Image.fromarray(stripes).save(tmp_path / "stripes.png")
+    photo = load_photo(tmp_path / "stripes.png", 64)
+    assert photo.shape == (64, 64, 3) and photo.dtype == np.float32
+    assert abs(photo.mean() - 127.5) < 3 and photo.std() < 3  # a point-sampling resize would show all white or all black
+    assert np.array_equal(photo, decode_images([tmp_path / "stripes.png"], 64, DecodeReport())[0][0])  # as training photos are
+
+
+def test_load_photo_names_the_file_and_the_fix(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such photo.*jpg or .png"):
+        load_photo(tmp_path / "missing.jpg", 64)
+    (tmp_path / "notes.jpg").write_text("not a photo")
+    with pytest.raises(ValueError, match="notes.jpg: not a photo this course can read"):
+        load_photo(tmp_path / "notes.jpg", 64)

@@ -99,12 +99,93 @@ def build_classifier(base, image_size):
 @pytest.mark.parametrize("mistake", sorted(WRONG_UNFREEZE))
 def test_lesson_6_a_wrong_unfreeze_loses_only_its_points(mistake, own_build):
     results = outcomes("06_transfer_learning", {"unfreeze_top": WRONG_UNFREEZE[mistake]}, stop_before="test_train_transfer_model")
-    assert results == {"test_build_classifier": True, "test_unfreeze_top": False}
+    assert results == {"test_build_classifier": True, "test_build_classifier_normalisation": True, "test_unfreeze_top": False}
 
 
 def test_lesson_6_a_base_left_trainable_loses_only_the_classifier_points(own_build):
     results = outcomes("06_transfer_learning", {"build_classifier": UNFROZEN_BASE}, stop_before="test_train_transfer_model")
-    assert results == {"test_build_classifier": False, "test_unfreeze_top": True}
+    assert results == {"test_build_classifier": False, "test_build_classifier_normalisation": True, "test_unfreeze_top": True}
+
+
+# What reaches the base: torchvision's normalisation, written three ways, and three plausible others.
+NORMALISATION = {
+    "right": {
+        "torch_preprocessing": "pretrained.torch_preprocessing()(x)",
+        "normalization written out": "keras.layers.Normalization(mean=[123.675, 116.28, 103.53], variance=[58.395 ** 2, 57.12 ** 2, 57.375 ** 2])(x)",
+        "rescaled, then normalised": "keras.layers.Normalization(mean=[0.485, 0.456, 0.406], variance=[0.229 ** 2, 0.224 ** 2, 0.225 ** 2])"
+                                     "(keras.layers.Rescaling(1 / 255)(x))",
+    },
+    "wrong": {
+        "none": "x",
+        "divided by 255": "keras.layers.Rescaling(1 / 255)(x)",
+        "keras' own x / 127.5 - 1": "keras.layers.Rescaling(1 / 127.5, offset=-1)(x)",
+    },
+}
+
+
+def classifier_normalising(expression: str) -> str:
+    return f'''
+def build_classifier(base, image_size):
+    base.trainable = False
+    photos = keras.Input(shape=(None, None, 3))
+    x = keras.layers.Resizing(image_size, image_size)(photos)
+    x = {expression}
+    x = keras.layers.GlobalAveragePooling2D()(base(x, training=False))
+    return keras.Model(photos, keras.layers.Dense(1, activation="sigmoid")(keras.layers.Dropout(0.2)(x)))
+'''
+
+
+@pytest.mark.parametrize("verdict, written", [(verdict, written) for verdict in NORMALISATION for written in NORMALISATION[verdict]])
+def test_lesson_6_the_normalisation_is_graded_on_its_own(verdict, written, own_build):
+    answer = classifier_normalising(NORMALISATION[verdict][written])
+    results = outcomes("06_transfer_learning", {"build_classifier": answer}, stop_before="test_train_transfer_model")
+    assert results == {"test_build_classifier": True, "test_build_classifier_normalisation": verdict == "right", "test_unfreeze_top": True}
+
+
+# train_transfer_model without its fine-tuning: both keep a head that alone clears the accuracy test, so the
+# fine-tuning test must catch them. Each is the solution's with one line changed.
+NOT_FINE_TUNED = {
+    "no compile after unfreeze_top": ("    model.compile(optimizer=keras.optimizers.Adam(2e-5), loss=\"binary_crossentropy\", metrics=[\"accuracy\"])\n", ""),
+    "nothing unfrozen": ("    unfreeze_top(fresh_base, ", "    0 and unfreeze_top(fresh_base, "),
+}
+
+
+def fine_tunes(answers: dict) -> bool:
+    """The fine-tuning test's verdict on ``train_transfer_model`` trained on 32 photos, one epoch a phase."""
+    solution = with_answers(read_notebook(paths.SOLUTIONS / "06_transfer_learning.ipynb"), answers)
+    namespace: dict = {}
+    for cell in solution.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type != "code" or grade_id in {"test_build_classifier", "test_build_classifier_normalisation", "test_unfreeze_top"}:
+            continue
+        if grade_id == "test_train_transfer_model":
+            train = namespace["train"]
+            namespace["trained"] = namespace["train_transfer_model"](train.images[:32], train.labels[:32], namespace["IMAGE_SIZE"], 1)
+        elif grade_id == "test_train_transfer_model_fine_tunes":
+            return passes(cell.source, namespace)
+        else:
+            exec(cell.source, namespace)
+    raise AssertionError("no test_train_transfer_model_fine_tunes cell")
+
+
+def solution_answer(grade_id: str) -> str:
+    cell = next(c for c in read_notebook(paths.SOLUTIONS / "06_transfer_learning.ipynb").cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return cell.source.split("### BEGIN SOLUTION\n")[1].split("    ### END SOLUTION")[0]
+
+
+@pytest.mark.parametrize("mistake", sorted(NOT_FINE_TUNED))
+def test_lesson_6_training_the_head_alone_loses_the_fine_tuning_point(mistake, own_build):
+    old, new = NOT_FINE_TUNED[mistake]
+    solution = solution_answer("train_transfer_model")
+    assert solution.count(old) == 1
+    header = "def train_transfer_model(images, labels, image_size, epochs):\n"
+    assert not fine_tunes({"train_transfer_model": header + solution.replace(old, new)})
+
+
+def test_lesson_6_the_fine_tuning_test_passes_a_fine_tuned_model(own_build):
+    header = "def train_transfer_model(images, labels, image_size, epochs):\n"
+    assert fine_tunes({"train_transfer_model": header + solution_answer("train_transfer_model")})
 
 
 def test_lesson_6_hands_its_model_in_for_the_holdout():

@@ -113,3 +113,16 @@ def test_cnn_benchmark_records_final_accuracies_with_the_reproducing_command(mon
     assert appended == [("cnn_best", "val_acc", 0.86, 600.0, "python benchmarks/cnn.py best --epochs 40"),
                         ("cnn_best", "holdout_acc", 0.87, 600.0, "python benchmarks/cnn.py best --epochs 40")]
     assert cnn.SETTINGS["practicum"] == {"image_size": 150, "batch_size": 20, "epochs": 15}
+
+
+def test_accelerator_names_the_backend_and_the_gpu_or_how_to_get_one(monkeypatch):
+    import tensorflow as tf
+
+    from practicum.notebook import COLAB_GPU, accelerator
+
+    assert keras.config.backend() == "tensorflow"
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    assert accelerator().startswith("Keras (tensorflow) computes on the CPU") and COLAB_GPU in accelerator()
+    device = type("Device", (), {"name": "/physical_device:GPU:0"})()
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [device] if kind == "GPU" else [])
+    assert accelerator() == "Keras (tensorflow) computes on 1 GPU: /physical_device:GPU:0"

@@ -28,7 +28,11 @@ def test_activation_maps_add_up_to_the_models_own_prediction():
     maps, probabilities = transfer.activation_maps(model, photos)
     np.testing.assert_allclose(probabilities, model.predict(photos, verbose=0).reshape(-1), rtol=1e-4, atol=1e-5)
     assert maps.shape == (5, 11, 11)
-    assert maps.min() >= 0 and np.all(maps.max(axis=(1, 2)) <= 1 + 1e-6)
+    np.testing.assert_allclose(np.abs(maps).max(axis=(1, 2)), 1, rtol=1e-6)  # signed, the strongest evidence at ±1
+    # the map is the dog logit spread over the positions: its mean has the sign of the logit less the bias
+    _, bias = model.get_layer("dog_probability").get_weights()
+    logits = np.log(probabilities / (1 - probabilities)) - bias[0]
+    assert np.array_equal(np.sign(maps.mean(axis=(1, 2))), np.sign(logits)), (maps.mean(axis=(1, 2)), logits)
 
 
 def test_course_results_name_every_stage_in_course_order():
@@ -52,21 +56,37 @@ def library(tmp_path, monkeypatch):
     return images, files, model_file
 
 
+def keras_predict(model_file, images):
+    import keras
+
+    return keras.saving.load_model(model_file).predict(images, verbose=0).reshape(-1)
+
+
+def embedder_of(model_file):
+    """What lesson 7 builds on its page: the classifier read from the file, asked for its pooled features and P(dog)."""
+    import keras
+
+    classifier = keras.saving.load_model(model_file)
+    return keras.Model(classifier.inputs[0], [classifier.get_layer("gap").output, classifier.outputs[0]])
+
+
 def test_the_index_is_built_once_then_read_back(library):
     images, files, model_file = library
-    index, built = photo_index.load_or_build_index(images, files, model_file, image_size=33)
+    embedder = embedder_of(model_file)
+    index, built = photo_index.load_or_build_index(images, files, model_file, embedder, image_size=33)
     assert built and len(index) == 3
     assert index.embeddings.shape == (3, 6) and index.imagenet.shape == (3, 1000)
     np.testing.assert_allclose(index.imagenet.astype(np.float32).sum(axis=1), 1, atol=1e-2)
-    again, built_again = photo_index.load_or_build_index(images, files, model_file, image_size=33)
+    np.testing.assert_allclose(index.dog_probability, keras_predict(model_file, images), rtol=1e-4, atol=1e-5)
+    again, built_again = photo_index.load_or_build_index(images, files, model_file, embedder, image_size=33)
     assert not built_again and again.files == index.files
     np.testing.assert_array_equal(again.embeddings, index.embeddings)
 
 
 def test_a_new_model_file_builds_a_new_index(library):
     images, files, model_file = library
-    photo_index.load_or_build_index(images, files, model_file, image_size=33)
+    photo_index.load_or_build_index(images, files, model_file, embedder_of(model_file), image_size=33)
     gap_classifier(seed=1).save(model_file)
     os.utime(model_file, ns=(1, 10**18))  # a distinct modification time, however fast the test runs
-    _, built = photo_index.load_or_build_index(images, files, model_file, image_size=33)
+    _, built = photo_index.load_or_build_index(images, files, model_file, embedder_of(model_file), image_size=33)
     assert built
