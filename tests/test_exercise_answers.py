@@ -35,6 +35,9 @@ EXERCISES = ["01_raw_pixels", "02_engineered_features", "03_convolutions", "04_c
 GRADED_ELSEWHERE = {"04_convnet_from_scratch"}
 #: Holdout model-quality tests: scored by the grader outside the kernel (grader tests cover them).
 HOLDOUT_TESTS = {"test_train_pixel_classifier", "test_train_feature_classifier", "test_train_model"}
+#: Tests that read the model a holdout test trained (its ``trained``): graded with it, end to end and on their own
+#: (tests/test_lessons_3_5.py).
+TRAINED_MODEL_TESTS = {"test_train_model_rules"}
 #: Cells that only record results for `make course`: not part of grading.
 SKIPPED_CELLS = ("save_metrics(",)
 
@@ -54,7 +57,7 @@ class Exercise:
                 continue
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if utils.is_grade(cell):
-                if grade_id not in HOLDOUT_TESTS:
+                if grade_id not in HOLDOUT_TESTS | TRAINED_MODEL_TESTS:
                     self.steps.append(("test", grade_id, cell.source))
                     self.points[grade_id] = cell.metadata.nbgrader["points"]
             elif utils.is_solution(cell):

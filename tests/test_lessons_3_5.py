@@ -136,3 +136,63 @@ def test_lesson_5_answers_written_differently_get_full_marks_on_the_holdout(tmp_
     monkeypatch.setenv("PRACTICUM_BUILD_DIR", str(tmp_path / "build"))
     solution = read_notebook(paths.SOLUTIONS / "05_preventing_overfitting.ipynb")
     assert_full_marks(with_answers(solution, TRAINING_ALTERNATIVE), tmp_path)
+
+
+# Exercise 2's rules (its 1-point test): the augmentation inside the model, training within its budget on the
+# training photos. The rules test reads only the returned model, so a few batches and one epoch stand in for the
+# real budget (the notebook's EPOCHS and train_data are set to match before the test runs).
+RULES = {
+    "the solution": ("""
+        def train_model(train_data, validation_data, image_size, epochs):
+            model = models.practicum_convnet(image_size, augmentation=make_augmentation(), dropout=0.5)
+            models.train(model, train_data, validation_data, epochs=epochs, early_stopping=epochs)
+            return model
+    """, True),
+    # lesson 4's network: it may clear the accuracy bar in six epochs, but it is not this exercise's answer
+    "no augmentation in the model": ("""
+        def train_model(train_data, validation_data, image_size, epochs):
+            model = models.practicum_convnet(image_size, dropout=0.5)
+            models.train(model, train_data, validation_data, epochs=epochs)
+            return model
+    """, False),
+    # leakage: the validation photos join the training ones
+    "trained on the validation photos too": ("""
+        def train_model(train_data, validation_data, image_size, epochs):
+            model = models.practicum_convnet(image_size, augmentation=make_augmentation(), dropout=0.5)
+            models.train(model, train_data.concatenate(validation_data), validation_data, epochs=epochs)
+            return model
+    """, False),
+}
+
+
+def passes_the_rules(train_model: str) -> bool:
+    from practicum.checks import CheckFailed
+
+    solution = read_notebook(paths.SOLUTIONS / "05_preventing_overfitting.ipynb")
+    namespace: dict = {}
+    for cell in solution.cells:
+        nbgrader = cell.metadata.get("nbgrader", {})
+        grade_id = nbgrader.get("grade_id")
+        if cell.cell_type != "code" or grade_id == "record" or (nbgrader.get("grade") and grade_id != "test_train_model_rules"):
+            continue  # the other tests (and the learning test's training) are not what this checks
+        if grade_id == "train_model":
+            exec(textwrap.dedent(train_model), namespace)
+        elif grade_id == "test_train_model_rules":
+            namespace.update(train_data=namespace["train_data"].take(2), validation_data=namespace["validation_data"].take(1), EPOCHS=1)
+            namespace["trained"] = namespace["train_model"](namespace["train_data"], namespace["validation_data"], namespace["IMAGE_SIZE"], 1)
+            try:
+                exec(cell.source, namespace)
+            except CheckFailed:
+                return False
+            return True
+        else:
+            exec(cell.source, namespace)
+    raise AssertionError("no test_train_model_rules cell")
+
+
+@pytest.mark.parametrize("answer", sorted(RULES))
+def test_lesson_5_the_trained_model_keeps_the_exercise_s_rules(answer, tmp_path, monkeypatch):
+    monkeypatch.setenv("PRACTICUM_BUILD_DIR", str(tmp_path / "build"))
+    monkeypatch.setenv("PRACTICUM_FAST", "1")
+    source, keeps = RULES[answer]
+    assert passes_the_rules(source) is keeps
