@@ -22,7 +22,7 @@ from practicum.checks import NOT_IMPLEMENTED
 from practicum.tidy import read_notebook
 
 from answers import ex03 as conv_answers
-from answers import ex05, typed
+from answers import ex04, ex05, typed
 
 pytestmark = pytest.mark.notebooks
 
@@ -196,3 +196,33 @@ def test_lesson_5_the_trained_model_keeps_the_exercise_s_rules(answer, tmp_path,
     monkeypatch.setenv("PRACTICUM_FAST", "1")
     source, keeps = RULES[answer]
     assert passes_the_rules(source) is keeps
+
+
+def count_weights_result(source: str):
+    """Exercise 4's count_weights test (hidden part included) on ``source``, run in this process: the setup and
+    parameters cells, the answer, the test. Returns the test's CheckFailed, or None when it passes."""
+    from practicum.checks import CheckFailed
+
+    solution = read_notebook(paths.SOLUTIONS / "04_convnet_from_scratch.ipynb")
+    cells = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source for cell in solution.cells if cell.cell_type == "code"}
+    namespace: dict = {}
+    for grade_id in ("setup", "parameters"):
+        exec(cells[grade_id], namespace)
+    exec(textwrap.dedent(source), namespace)
+    try:
+        exec(cells["test_count_weights"], namespace)
+    except CheckFailed as failed:
+        return failed
+    return None
+
+
+@pytest.mark.parametrize("answer", sorted(ex04.COUNT_RIGHT))
+def test_lesson_4_weights_counted_another_way_keep_the_point(answer):
+    assert count_weights_result(ex04.COUNT_RIGHT[answer]) is None
+
+
+@pytest.mark.parametrize("answer", sorted(ex04.COUNT_WRONG))
+def test_lesson_4_a_wrong_count_loses_the_point_and_says_why(answer):
+    source, said = ex04.COUNT_WRONG[answer]
+    failed = count_weights_result(source)
+    assert failed is not None and said in str(failed), failed

@@ -77,3 +77,77 @@ WRONG = {
     "not-compiled": ({"build_convnet": PRACTICUM.replace("model.compile(", "dict(")},
                      ["test_build_convnet_loss", "test_build_convnet_learns"]),
 }
+
+# Exercise 1, counting the weights by hand: checked in-process, on its own (tests/test_lessons_3_5.py); it trains nothing.
+COUNT_RIGHT = {
+    "the layers one by one": """
+        def count_weights(input_shape):
+            h, w, c = input_shape
+            conv1 = (3 * 3 * c + 1) * 16
+            h, w = (h - 2) // 2, (w - 2) // 2
+            conv2 = (3 * 3 * 16 + 1) * 32
+            h, w = (h - 2) // 2, (w - 2) // 2
+            conv3 = (3 * 3 * 32 + 1) * 64
+            h, w = (h - 2) // 2, (w - 2) // 2
+            dense = (h * w * 64) * 512 + 512
+            return conv1 + conv2 + conv3 + dense + 512 + 1
+    """,
+    "a table of layers and math.floor": """
+        import math
+
+        def count_weights(input_shape):
+            height, width, depth = input_shape
+            weights = 0
+            for kind, size in [("conv", 16), ("pool", 2), ("conv", 32), ("pool", 2), ("conv", 64), ("pool", 2)]:
+                if kind == "conv":
+                    weights += size * (9 * depth + 1)
+                    height, width, depth = height - 2, width - 2, size
+                else:
+                    height, width = math.floor(height / size), math.floor(width / size)
+            for units in (512, 1):
+                weights += units * (height * width * depth + 1)
+                height, width, depth = 1, 1, units
+            return weights
+    """,
+    "numpy over the shapes": """
+        def count_weights(input_shape):
+            sides = np.array(input_shape[:2])
+            channels = [input_shape[2], 16, 32, 64]
+            kernels = sum(9 * channels[i] * channels[i + 1] + channels[i + 1] for i in range(3))
+            for _ in range(3):
+                sides = (sides - 2) // 2
+            inputs = int(np.prod(sides)) * 64
+            return int(kernels + inputs * 512 + 512 + 512 + 1)
+    """,
+}
+
+COUNT_WRONG = {
+    # the biases forgotten: the visible test (150 px) catches it
+    "no biases": ("""
+        def count_weights(input_shape):
+            h, w, c = input_shape
+            total = 0
+            for filters in (16, 32, 64):
+                total += 3 * 3 * c * filters
+                h, w, c = (h - 2) // 2, (w - 2) // 2, filters
+            return total + h * w * c * 512 + 512
+    """, "counted"),
+    # pooling rounded up: right at 150 px (every side even), wrong for odd sides, which only the hidden test has
+    "pooling rounds up": ("""
+        def count_weights(input_shape):
+            h, w, c = input_shape
+            total = 0
+            for filters in (16, 32, 64):
+                total += (9 * c + 1) * filters
+                h, w, c = -(-(h - 2) // 2), -(-(w - 2) // 2), filters
+            return total + (h * w * c + 1) * 512 + 513
+    """, "for (48, 40, 3)"),
+    # the count Keras gives, not one made by hand
+    "Keras counts": ("""
+        def count_weights(input_shape):
+            model = keras.Sequential([keras.Input(shape=input_shape)] + [layer for filters in (16, 32, 64) for layer in
+                                     (keras.layers.Conv2D(filters, 3, activation="relu"), keras.layers.MaxPooling2D(2))]
+                                     + [keras.layers.Flatten(), keras.layers.Dense(512, activation="relu"), keras.layers.Dense(1)])
+            return model.count_params()
+    """, "builds Keras layers"),
+}
