@@ -30,11 +30,12 @@ SLOW := notebooks or adversarial or colab or browser or kernels
 
 .PHONY: course test test-fast lab data tidy build venv
 
-# `course` runs every lesson and solution headless, then grades the solutions as if an "instructor"
-# had handed them in (full marks expected): the whole release → grade path, end to end.
+# `course` runs every lesson and solution headless, then grades what an "instructor" who did every
+# exercise would hand in: the released exercises with the solutions' answers typed in (full marks
+# and nothing for a person to look at expected): the whole release → grade path, end to end.
 course: $(STAMP) data  ## run every lesson and solution headless (FAST; FULL=1 for the published budgets)
 	status=0; $(BIN)/practicum run $(RUN_FLAGS) || status=1; \
-	rm -rf build/self-grade && mkdir -p build/self-grade && cp -r solutions build/self-grade/instructor && \
+	rm -rf build/self-grade && $(BIN)/practicum build --answered build/self-grade/instructor && \
 	$(BIN)/practicum grade build/self-grade --out build/grading || status=1; \
 	exit $$status
 

@@ -85,3 +85,40 @@ def build_all(solutions_dir: Path = paths.SOLUTIONS, exercises_dir: Path = paths
                 exercise.parent.mkdir(parents=True, exist_ok=True)
                 exercise.write_text(expected, encoding="utf-8")
     return stale
+
+
+_SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+def solution_answers(solution: nbformat.NotebookNode) -> dict[str, str]:
+    """Each answer cell's solution as a learner who did the work would type it: its marker lines dropped."""
+    answers = {}
+    for cell in solution.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("solution"):
+            answers[meta["grade_id"]] = "\n".join(line for line in cell.source.splitlines() if line.strip() not in _SOLUTION_MARKERS)
+    return answers
+
+
+def answered(solution: Path, unanswered: tuple[str, ...] = ()) -> nbformat.NotebookNode:
+    """What a learner who did the work hands in: the released exercise with the solution's answer in every answer
+    cell, except the cells named in ``unanswered``, which keep the released stub. Its locked cells are the release's,
+    so the grader finds nothing edited (handing in the solution itself would show every hidden test as an edit)."""
+    answers = solution_answers(read_notebook(solution))
+    nb = released_source(solution)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers and grade_id not in unanswered:
+            cell.source = answers[grade_id]
+    return nb
+
+
+def write_answered(solutions_dir: Path, target: Path) -> list[Path]:
+    """``answered`` for every solution, written into ``target`` under the exercise's name (``make course`` grades
+    these as its instructor's own submission); returns the files written."""
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for solution in sorted(Path(solutions_dir).glob("*.ipynb")):
+        (target / solution.name).write_text(dumps(answered(solution)), encoding="utf-8")
+        written.append(target / solution.name)
+    return written

@@ -17,6 +17,9 @@ def register(subparsers) -> None:
     build.add_argument("--check", action="store_true", help="write nothing; exit 1 listing exercises that are stale or missing")
     build.add_argument("--solutions", type=Path, default=paths.SOLUTIONS, help="default: %(default)s")
     build.add_argument("--exercises", type=Path, default=paths.EXERCISES, help="default: %(default)s")
+    build.add_argument("--answered", type=Path, metavar="FOLDER",
+                       help="write into FOLDER, instead of exercises/, each exercise with the solution's answers typed in: "
+                            "what a learner who did the work hands in (`make course` grades these)")
     build.set_defaults(func=run_build)
 
     check = subparsers.add_parser("check", help="run your exercise notebook headless and see which exercises pass")
@@ -55,10 +58,14 @@ def register(subparsers) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from grader.build import build_all
+    from grader.build import build_all, write_answered
 
     require_folder(args.solutions, "the instructor's solution notebooks", "pass --solutions the course's solutions/ folder")
     _course_file(None, args.solutions)  # a course file with a mistake is named now, not on grading day
+    if args.answered is not None:
+        for notebook in write_answered(args.solutions, args.answered):
+            print(f"answered: {notebook}")
+        return 0
     changed = build_all(args.solutions, args.exercises, check_only=args.check)
     for exercise in changed:
         print(f"{'stale or missing' if args.check else 'rebuilt'}: {exercise}")

@@ -149,6 +149,8 @@ def render(learner: str, rows: list[GradeRow], course: Path, references: dict[st
                 continue  # its rows say why it was not graded
             nb.cells.append(new_markdown_cell(f"---\n# {html.escape(assignment)}: your notebook as graded"))
             nb.cells += notebook_cells(graded, assignment_rows, secret)
+    for number, cell in enumerate(nb.cells):  # one page of several notebooks, whose cell ids repeat ('intro', 'setup')
+        cell["id"] = f"cell-{number}"
     body, _ = HTMLExporter(exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(nb)
     return body
 

@@ -50,3 +50,24 @@ def test_build_check_command_exits_1_and_names_the_stale_exercise(tmp_path):
     assert result.returncode == 1
     assert "01_arrays.ipynb" in result.stdout
 
+
+
+def test_build_answered_writes_what_a_learner_who_did_the_work_hands_in(tmp_path):
+    """`make course` grades these: the release's locked cells, untouched, and the solution's answers typed in, so that
+    the grader finds nothing edited and no hidden test in what it was handed."""
+    from grader.build import release, solution_answers
+    from practicum.tidy import read_notebook
+
+    command = [sys.executable, "-m", "grader", "build", "--answered", str(tmp_path / "instructor")]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=paths.ROOT)
+    assert result.returncode == 0, result.stderr
+    solutions = sorted(paths.SOLUTIONS.glob("*.ipynb"))
+    assert sorted(path.name for path in (tmp_path / "instructor").iterdir()) == [path.name for path in solutions]
+    for solution in solutions:
+        handed_in = read_notebook(tmp_path / "instructor" / solution.name)
+        released, answers = release(read_notebook(solution)), solution_answers(read_notebook(solution))
+        assert len(handed_in.cells) == len(released.cells)
+        for cell, original in zip(handed_in.cells, released.cells):
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            assert cell.source == (answers[grade_id] if grade_id in answers else original.source), (solution.name, grade_id)
+            assert "### BEGIN" not in cell.source and "### END" not in cell.source

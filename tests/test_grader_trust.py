@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -269,6 +270,28 @@ def test_a_feedback_page_shows_the_learners_work_but_no_test_source_and_nothing_
     assert "my answer" in text and "**bold**" in text and "expected 1, got 2" in text and "0 / 2 points" in text
     assert "hidden_probe" not in text and "with check('x')" not in text
     assert "<script>" not in text and "onerror" not in text and "text/html" not in text and "image/png" in text
+
+
+def test_a_feedback_page_of_several_notebooks_has_unique_cell_ids(tmp_path):
+    """A learner's page joins every assignment's notebook, and the course's notebooks share cell ids ('intro', 'setup'):
+    nbformat would repair each repeat with a warning on the instructor's terminal."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    from grader.feedback import render
+    from grader.results import GradeRow, Status
+
+    for assignment in ("01_first", "02_second"):
+        nb = new_notebook(cells=[new_markdown_cell("notes of the learner"), new_code_cell("x = 1")])
+        nb.cells[0]["id"], nb.cells[1]["id"] = "intro", "setup"
+        for folder in ("autograded/ann", "source"):
+            (tmp_path / folder / assignment).mkdir(parents=True)
+            (tmp_path / folder / assignment / f"{assignment}.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
+    rows = [GradeRow("ann", assignment, f"{assignment}/test_x", 1, 1, Status.OK) for assignment in ("01_first", "02_second")]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        page = render("ann", rows, tmp_path)
+    assert page.count("notes of the learner") == 2
+    assert not [str(warning.message) for warning in caught if "cell id" in str(warning.message)]
 
 
 def test_a_workspace_that_fills_the_disk_or_the_inodes_is_named(tmp_path):
