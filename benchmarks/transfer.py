@@ -18,7 +18,9 @@ holdout photos (``PRACTICUM_HOLDOUT_DIR``). Rows (``benchmarks/results.csv``):
 - ``feature_extraction``: frozen base + one sigmoid unit; seconds: feature extraction of the
   training and validation photos plus the head's training;
 - ``fine_tuning``: the top blocks unfrozen; seconds: the whole lesson 6 run (zero-shot, extraction,
-  head, fine-tuning, figures), the number to compare with the 15-minute budget;
+  head, fine-tuning, figures), the number to compare with the 15-minute budget; ``val_acc[batch_norm_frozen@epochN]``
+  and ``val_acc[batch_norm_trainable@epochN]``: validation accuracy after each fine-tuning epoch, batch
+  normalisation frozen (the lesson's way) and trainable (the precaution tested);
 - ``search``: ``precision_at_10[<query>]`` per query (a word, or a photo as the example), and its
   mean with every photo of the library as the example; ``average_precision[<word>]`` per scored word
   query (species level: the library's labels know no breeds); seconds: all the queries; ``index_seconds``:
@@ -80,6 +82,10 @@ def lesson_6_rows(metrics: dict, holdout: dict, command: str) -> list:
         ("feature_extraction", "holdout_acc", holdout["feature_extraction"], extraction, command),
         ("fine_tuning", "val_acc", metrics["fine_tuning_acc"], metrics["run_seconds"], command),
         ("fine_tuning", "holdout_acc", holdout["fine_tuned"], metrics["run_seconds"], command),
+        # the precaution the lesson tests: the same fine-tuning with batch normalisation trainable, epoch by epoch
+        *(("fine_tuning", f"val_acc[batch_norm_{kind}@epoch{epoch}]", value, metrics["run_seconds"], command)
+          for kind, key in (("frozen", "fine_tune_val_accs"), ("trainable", "bn_trainable_val_accs"))
+          for epoch, value in enumerate(metrics[key], start=1)),
     ]
 
 

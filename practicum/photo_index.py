@@ -2,9 +2,10 @@
 
 Indexing runs each photo once through two networks: the lesson's ``embedder``, the fine-tuned cat/dog
 classifier of lesson 6 with two outputs (its 1,280 pooled features are the photo's *embedding*, its
-output P(dog)), and the ImageNet classifier (1,000 class probabilities, for searching by ImageNet label). The index is saved as one
-``.npz`` beside the models, keyed by the photos (path, size, modification time) and the model file,
-so a second search — in this session or the next — reads it instead of recomputing it.
+output P(dog)), and the ImageNet classifier (1,000 class probabilities, for searching by ImageNet
+label). The index is saved as one ``.npz`` beside the models, keyed by the photos (path, size,
+modification time) and the model file, so a second search — in this session or the next — reads it
+instead of recomputing it.
 """
 
 import hashlib

@@ -209,6 +209,21 @@ def compare_curves(histories: dict, metric: str = "val_accuracy", title: str = "
     return fig
 
 
+def phase_curves(phases: dict, metric: str = "val_accuracy", title: str = ""):
+    """Consecutive training phases on one time axis: ``phases`` maps a label to ``(first epoch, history)``, a Keras
+    ``History.history`` dict; a grey line marks where each later phase begins."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for label, (first, history) in phases.items():
+        values = history[metric]
+        ax.plot(np.arange(first, first + len(values)), values, "o-" if first == 1 else "o--", label=label)
+        if first > 1:
+            ax.axvline(first - 0.5, color="grey", lw=0.8)
+    ax.set(xlabel="epoch", ylabel=metric, title=title or metric)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def activation_overlays(rows: dict, images, columns: int | None = None, size: float = 2.2):
     """Photos with their class activation maps on top, one row per model: ``rows`` maps a model's name to
     ``(maps, titles)``, each map (h, w) signed in −1…1 at any resolution (see :func:`heatmaps`)."""

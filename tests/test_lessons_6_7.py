@@ -212,6 +212,34 @@ def cosine_top_k(query, vectors, k):
 def precision_at_k(found_labels, relevant, k):
     return sum(1 for label in list(found_labels)[:k] if label == relevant) / k
 ''',
+    "average_precision": '''
+def average_precision(found_labels, relevant, total_relevant):
+    hits, total = 0, 0.0
+    for rank, label in enumerate(found_labels, start=1):
+        if label == relevant:
+            hits += 1
+            total += hits / rank
+    return total / total_relevant if total_relevant else 0.0
+''',
+}
+
+# Average precision written two more ways (the loop above is the third): each keeps the exercise's points.
+AVERAGE_PRECISION_RIGHT = {
+    "precision at each hit from a running count": '''
+def average_precision(found_labels, relevant, total_relevant):
+    ranks = [rank for rank, label in enumerate(list(found_labels), start=1) if label == relevant]
+    return sum((hit + 1) / rank for hit, rank in enumerate(ranks)) / total_relevant if total_relevant else 0.0
+''',
+    "scikit-learn's, scaled for the right photos never found": '''
+from sklearn.metrics import average_precision_score
+
+def average_precision(found_labels, relevant, total_relevant):
+    right = np.asarray(found_labels) == relevant
+    if total_relevant == 0 or not right.any():
+        return 0.0
+    found_share = right.sum() / total_relevant  # scikit-learn divides by the right results it is shown
+    return float(average_precision_score(right, -np.arange(len(right))) * found_share)
+''',
 }
 
 WRONG_SEARCH = {
@@ -238,6 +266,19 @@ def cosine_top_k(query, vectors, k):
 def precision_at_k(found_labels, relevant, k):
     found = np.asarray(found_labels)[:k]
     return float(np.mean(found == relevant)) if len(found) else 0.0
+'''),
+    # average precision over the right results found, not over the library's: the ones never found do not count
+    "average precision over the found": ("average_precision", '''
+def average_precision(found_labels, relevant, total_relevant):
+    right = np.asarray(found_labels) == relevant
+    precision = np.cumsum(right) / np.arange(1, len(right) + 1)
+    return float(precision[right].mean()) if right.any() else 0.0
+'''),
+    # the precision at every rank averaged, the wrong ones included
+    "average precision at every rank": ("average_precision", '''
+def average_precision(found_labels, relevant, total_relevant):
+    right = np.asarray(found_labels) == relevant
+    return float(np.mean(np.cumsum(right) / np.arange(1, len(right) + 1))) if len(right) else 0.0
 '''),
 }
 
@@ -280,7 +321,15 @@ def search_outcomes(library: dict, notebook: Path, answers: dict) -> dict:
 def test_lesson_7_a_plausible_mistake_loses_only_its_points(mistake, search_library):
     grade_id, answer = WRONG_SEARCH[mistake]
     results = search_outcomes(search_library, paths.SOLUTIONS / "07_photo_search.ipynb", {grade_id: answer})
-    assert results == {"test_cosine_top_k": True, "test_precision_at_k": True, f"test_{grade_id}": False}
+    assert set(results) == {"test_cosine_top_k", "test_precision_at_k", "test_average_precision"}
+    assert results == {test: test != f"test_{grade_id}" for test in results}
+
+
+@pytest.mark.parametrize("answer", sorted(AVERAGE_PRECISION_RIGHT))
+def test_lesson_7_average_precision_written_differently_keeps_its_points(answer, search_library):
+    for notebook in (paths.SOLUTIONS, paths.EXERCISES):
+        results = search_outcomes(search_library, notebook / "07_photo_search.ipynb", {"average_precision": AVERAGE_PRECISION_RIGHT[answer]})
+        assert set(results.values()) == {True}, (notebook.name, results)
 
 
 @pytest.mark.parametrize("mistake", sorted(WRONG_SEARCH))
