@@ -148,6 +148,17 @@ RULES = {
             models.train(model, train_data, validation_data, epochs=epochs, early_stopping=epochs)
             return model
     """, True),
+    # another of Keras' random augmentation layers, not named Random*, inside a network of its own
+    "RandAugment inside the model": ("""
+        def train_model(train_data, validation_data, image_size, epochs):
+            inputs = keras.Input(shape=(None, None, 3))
+            x = keras.layers.RandAugment(value_range=(0, 255), num_ops=1, factor=0.3)(keras.layers.Resizing(image_size, image_size)(inputs))
+            x = keras.layers.Conv2D(8, 3, activation="relu")(keras.layers.Rescaling(1 / 255)(x))
+            model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(keras.layers.GlobalAveragePooling2D()(x)))
+            model.compile("adam", "binary_crossentropy")
+            model.fit(train_data, epochs=epochs, verbose=0)
+            return model
+    """, True),
     # lesson 4's network: it may clear the accuracy bar in six epochs, but it is not this exercise's answer
     "no augmentation in the model": ("""
         def train_model(train_data, validation_data, image_size, epochs):
