@@ -176,9 +176,18 @@ RULES = {
 }
 
 
-def passes_the_rules(train_model: str) -> bool:
+def passes(test_cell: str, namespace: dict) -> bool:
+    """Whether a test cell's checks all pass when run in ``namespace`` (a failed check raises CheckFailed)."""
     from practicum.checks import CheckFailed
 
+    try:
+        exec(test_cell, namespace)
+    except CheckFailed:
+        return False
+    return True
+
+
+def passes_the_rules(train_model: str) -> bool:
     solution = read_notebook(paths.SOLUTIONS / "05_preventing_overfitting.ipynb")
     namespace: dict = {}
     for cell in solution.cells:
@@ -191,11 +200,7 @@ def passes_the_rules(train_model: str) -> bool:
         elif grade_id == "test_train_model_rules":
             namespace.update(train_data=namespace["train_data"].take(2), validation_data=namespace["validation_data"].take(1), EPOCHS=1)
             namespace["trained"] = namespace["train_model"](namespace["train_data"], namespace["validation_data"], namespace["IMAGE_SIZE"], 1)
-            try:
-                exec(cell.source, namespace)
-            except CheckFailed:
-                return False
-            return True
+            return passes(cell.source, namespace)
         else:
             exec(cell.source, namespace)
     raise AssertionError("no test_train_model_rules cell")

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from answers import ex06, typed
+from grader.build import solution_answers
 from practicum import paths
-from practicum.checks import CheckFailed
 from practicum.tidy import read_notebook
 from conftest import SHARED_DATA
-from test_lessons_3_5 import assert_full_marks, assert_unanswered_fails_cleanly, with_answers
+from test_lessons_3_5 import assert_full_marks, assert_unanswered_fails_cleanly, passes, with_answers
 
 pytestmark = pytest.mark.notebooks
 
@@ -44,15 +44,6 @@ def outcomes(name: str, answers: dict, stop_before: str | None = None) -> dict:
         else:
             exec(cell.source, namespace)
     return results
-
-
-def passes(test_cell: str, namespace: dict) -> bool:
-    """Whether a test cell's checks all pass when run in ``namespace`` (a failed check raises CheckFailed)."""
-    try:
-        exec(test_cell, namespace)
-    except CheckFailed:
-        return False
-    return True
 
 
 # --- lesson 6 ---------------------------------------------------------------------------------
@@ -168,24 +159,20 @@ def fine_tunes(answers: dict) -> bool:
     raise AssertionError("no test_train_transfer_model_fine_tunes cell")
 
 
-def solution_answer(grade_id: str) -> str:
-    cell = next(c for c in read_notebook(paths.SOLUTIONS / "06_transfer_learning.ipynb").cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-    return cell.source.split("### BEGIN SOLUTION\n")[1].split("    ### END SOLUTION")[0]
+def solution_train_transfer_model() -> str:
+    return solution_answers(read_notebook(paths.SOLUTIONS / "06_transfer_learning.ipynb"))["train_transfer_model"]
 
 
 @pytest.mark.parametrize("mistake", sorted(NOT_FINE_TUNED))
 def test_lesson_6_training_the_head_alone_loses_the_fine_tuning_point(mistake, own_build):
     old, new = NOT_FINE_TUNED[mistake]
-    solution = solution_answer("train_transfer_model")
+    solution = solution_train_transfer_model()
     assert solution.count(old) == 1
-    header = "def train_transfer_model(images, labels, image_size, epochs):\n"
-    assert not fine_tunes({"train_transfer_model": header + solution.replace(old, new)})
+    assert not fine_tunes({"train_transfer_model": solution.replace(old, new)})
 
 
 def test_lesson_6_the_fine_tuning_test_passes_a_fine_tuned_model(own_build):
-    header = "def train_transfer_model(images, labels, image_size, epochs):\n"
-    assert fine_tunes({"train_transfer_model": header + solution_answer("train_transfer_model")})
+    assert fine_tunes({"train_transfer_model": solution_train_transfer_model()})
 
 
 def test_lesson_6_hands_its_model_in_for_the_holdout():
@@ -304,14 +291,13 @@ def search_library(tmp_path_factory) -> dict:
 def search_outcomes(library: dict, notebook: Path, answers: dict) -> dict:
     """``{test grade_id: passed}`` for ``notebook``'s answer and test cells (the solution's: hidden tests included;
     the released exercise's: the visible ones), with ``answers`` in place of the solution's, on a copy of the library."""
-    solution_answers = {cell.metadata.nbgrader.grade_id: cell.source for cell in read_notebook(paths.SOLUTIONS / "07_photo_search.ipynb").cells
-                        if cell.metadata.get("nbgrader", {}).get("solution")}
+    solutions = solution_answers(read_notebook(paths.SOLUTIONS / "07_photo_search.ipynb"))
     namespace = {name: value.copy() if isinstance(value, np.ndarray) else value for name, value in library.items()}
     results = {}
     for cell in read_notebook(notebook).cells:
         nbgrader = cell.metadata.get("nbgrader", {})
         if nbgrader.get("solution"):
-            exec(answers.get(nbgrader["grade_id"], solution_answers[nbgrader["grade_id"]]), namespace)
+            exec(answers.get(nbgrader["grade_id"], solutions[nbgrader["grade_id"]]), namespace)
         elif nbgrader.get("grade"):
             results[nbgrader["grade_id"]] = passes(cell.source, namespace)
     return results
