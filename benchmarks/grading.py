@@ -28,6 +28,9 @@ that its report's timings can be read. Rows (stage ``grading``):
   the feedback pages count;
 - ``worker_overhead_s[...]``: the mean of a worker's seconds on one submission minus its cells'
   (the sandbox, nbgrader's steps, the gradebook, the kernel if it was not ready);
+- ``overhead_s[judge:...]``: for an exercise judged outside the learner's kernel (``grader.judge``),
+  the judge's mean seconds per submission besides its test cells: its kernel, the instructor's
+  set-up cells run again there, binding the answers (part of ``worker_overhead_s``);
 - ``speedup_bound[...]``: stock wall time ÷ (the time our kernels' cells ran ÷ slots): the speedup
   of a grader that cost nothing, with the same kernels on the same cores;
 - ``same_scores[...]``: the share of non-hostile submissions whose every cell got the same points
@@ -138,7 +141,19 @@ def practicum_grade(work: Path, assignment: str, learners: dict, name: str, **op
     seconds = time.perf_counter() - start
     worker = [report.seconds[key] - report.notebook_seconds[key] for key in report.seconds]
     return seconds, {"points": {(row.learner, row.exercise): float(row.points) for row in report.rows},
-                     "cells": cell_seconds(out / "course" / "autograded"), "worker_overhead": sum(worker) / len(worker)}
+                     "cells": cell_seconds(out / "course" / "autograded"), "worker_overhead": sum(worker) / len(worker),
+                     "judge_overhead": judge_overhead(out / "course" / "autograded")}
+
+
+def judge_overhead(autograded: Path) -> float | None:
+    """The judge's mean seconds per submission besides its test cells (its kernel, the instructor's set-up
+    cells, binding the answers), from what ``grader.judge.execute`` records; None where nothing was judged."""
+    from grader.judge.execute import COST_KEY
+    from practicum.tidy import read_notebook
+
+    costs = [read_notebook(path).metadata.get(COST_KEY) for path in autograded.rglob("*.ipynb")]
+    costs = [cost["seconds"] - cost["test_seconds"] for cost in costs if cost]
+    return sum(costs) / len(costs) if costs else None
 
 
 def cell_seconds(autograded: Path) -> float:
@@ -198,6 +213,9 @@ def main(argv=None) -> None:
             continue
         rows.append(("grading", f"worker_overhead_s[{name}]", round(result["worker_overhead"], 2), round(seconds, 1), command))
         print(f"  in the worker, {result['worker_overhead']:.2f} s per submission besides its cells")
+        if result["judge_overhead"] is not None:
+            rows.append(("grading", f"overhead_s[judge:{name}]", round(result["judge_overhead"], 2), round(seconds, 1), command))
+            print(f"  the judge, {result['judge_overhead']:.2f} s per submission besides its test cells")
         if stock is None:
             continue
         stock_seconds = runs["nbgrader_serial"][1]

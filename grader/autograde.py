@@ -22,34 +22,37 @@ from traitlets.config import Config
 from grader import gradebook
 from grader.build import nbgrader_config
 from grader.course import exercise_name, find_assignments
-from grader.execution import BudgetedExecute, QuietTestCells, broke_the_run
+from grader.execution import QuietTestCells, broke_the_run
 from grader.guard import GuardTests, UnguardTests
 from grader.holdout import SCORE_KEY, ScoreHoldout
+from grader.judge.execute import JUDGED_KEY, JudgedExecute
 from grader.kernels import Kernel
 from grader.restore import BY_ID, MATCH_KEY, RESTORED, RestoreCells
-from grader.results import GradeRow, Status, failure_message
+from grader.results import GradeRow, Judged, Status, failure_message
 from grader.tamper import FlagTampering
 from practicum.tidy import read_notebook
 
 
-def autograde_config(course_root: Path, budget: float, kernel: Kernel, holdout: Path | None) -> Config:
+def autograde_config(course_root: Path, budget: float, kernel: Kernel, holdout: Path | None, scan: bool = True) -> Config:
     """nbgrader's Autograde pipelines, extended: RestoreCells before OverwriteCells; then the
     learner's cells scanned for tampering, test cells guarded, the notebook run in the sandbox under
-    one budget, model-quality tests scored outside it, test cells' stderr dropped."""
+    one budget (test cells of a notebook judged outside run by the judge, ``grader.judge``), model-quality
+    tests scored outside it, test cells' stderr dropped. ``scan=False``: no tamper scan."""
     config = nbgrader_config()
     source = str(Path(course_root).resolve() / "source")
     sanitize = list(Autograde.class_traits()["sanitize_preprocessors"].default())
     sanitize.insert(sanitize.index(OverwriteCells), RestoreCells)
     autograde = list(Autograde.class_traits()["autograde_preprocessors"].default())
-    autograde[autograde.index(Execute):autograde.index(Execute) + 1] = [FlagTampering, GuardTests, BudgetedExecute, UnguardTests,
-                                                                        ScoreHoldout, QuietTestCells]
+    autograde[autograde.index(Execute):autograde.index(Execute) + 1] = [*([FlagTampering] if scan else []), GuardTests, JudgedExecute,
+                                                                        UnguardTests, ScoreHoldout, QuietTestCells]
     config.Autograde.sanitize_preprocessors = sanitize
     config.Autograde.autograde_preprocessors = autograde
-    for step in ("RestoreCells", "FlagTampering", "GuardTests", "ScoreHoldout"):
+    for step in ("RestoreCells", "FlagTampering", "GuardTests", "JudgedExecute", "ScoreHoldout"):
         config[step].source_directory = source
     config.BudgetedExecute.budget = budget
     config.BudgetedExecute.kernel_name = "python3"  # whatever kernel the submission's metadata asks for
     config.BudgetedExecute.started_kernel = kernel
+    config.JudgedExecute.judge_env = kernel.env
     kernel.settings.configure(config)
     config.ScoreHoldout.holdout = str(holdout or "")
     config.ScoreHoldout.require_holdout = True
@@ -57,9 +60,9 @@ def autograde_config(course_root: Path, budget: float, kernel: Kernel, holdout: 
 
 
 def autograde(course_root: Path, learner: str, assignment_id: str, budget: float, kernel: Kernel,
-              holdout: Path | None) -> tuple[str, str]:
+              holdout: Path | None, scan: bool = True) -> tuple[str, str]:
     """Run nbgrader's Autograde: (why it failed or "", nbgrader's log of it)."""
-    config = autograde_config(course_root, budget, kernel, holdout)
+    config = autograde_config(course_root, budget, kernel, holdout, scan)
     coursedir = gradebook.course_directory(course_root, config)
     coursedir.assignment_id, coursedir.student_id = assignment_id, learner
     log, stream = logging.getLogger(f"practicum.autograde.{threading.get_ident()}"), io.StringIO()
@@ -94,6 +97,7 @@ def rows_for(course_root: Path, learner: str, assignment_id: str, failure: str, 
         graded = read_notebook(graded_path) if graded_path.exists() else nbformat.v4.new_notebook()
         matched = graded.metadata.get(MATCH_KEY, {}).get("matched", {})
         tampering = graded.metadata.get(MATCH_KEY, {}).get("tampering", [])
+        judged = Judged(graded.metadata[JUDGED_KEY]) if graded.metadata.get(JUDGED_KEY) else None
         secrets = gradebook.locked_sources(gradebook.db_url(course_root), notebook, assignment_id)
         submitted = {c.metadata.nbgrader["grade_id"]: c for c in graded.cells if "grade_id" in c.metadata.get("nbgrader", {})}
         problem = unreadable.get(notebook) or ("" if graded_path.exists() else failure or "notebook not submitted")
@@ -115,7 +119,7 @@ def rows_for(course_root: Path, learner: str, assignment_id: str, failure: str, 
             scored = submitted[grade_id].metadata.get(SCORE_KEY, {}) if grade_id in submitted else {}
             rows.append(GradeRow(learner, assignment_id, exercise_name(assignment, notebook, grade_id), points,
                                  float(meta.get("points", 0)), status, reason, message, matched="" if how == BY_ID else how,
-                                 holdout_accuracy=scored.get("holdout_accuracy")))
+                                 holdout_accuracy=scored.get("holdout_accuracy"), judged=judged if meta.get("grade") else None))
     return rows
 
 

@@ -1,6 +1,7 @@
 """``practicum check NOTEBOOK``: a learner's self-check from the terminal.
 
-Runs the notebook headless in FAST mode with one time budget for the whole notebook and reports
+Runs the notebook headless in FAST mode with one time budget for the whole notebook, its test cells
+judged as the grader judges them (``grader.judge``: outside the learner's kernel), and reports
 each graded exercise: passed or failed, its points, and the message of the visible test that failed.
 A model handed in for the instructor's photos is scored as the grader scores it, outside the
 kernel, on the validation photos instead (the outcome says so).
@@ -10,8 +11,9 @@ from pathlib import Path
 
 from nbgrader.utils import setenv
 
-from grader.execution import QUIET_FAST_ENV, BudgetedExecute, QuietTestCells, repeatable_env
+from grader.execution import QUIET_FAST_ENV, QuietTestCells, repeatable_env
 from grader.holdout import ScoreHoldout
+from grader.judge.execute import JudgedExecute
 from grader.results import ExerciseResult, autograded_test_cells, result_from_cell
 from practicum import paths
 from practicum.runner import QuietKernelManager
@@ -27,7 +29,8 @@ def check_notebook(path: Path, timeout: float = 600) -> list[ExerciseResult]:
     nb = read_notebook(path)
     resources = {"metadata": {"path": str(path.parent.resolve())}}
     with setenv(**QUIET_FAST_ENV, **repeatable_env()):  # the kernel inherits this process's environment: as the grader's
-        nb, resources = BudgetedExecute(budget=timeout, kernel_manager_class=QuietKernelManager).preprocess(nb, resources)
+        execute = JudgedExecute(budget=timeout, kernel_manager_class=QuietKernelManager, source_notebook=str(path))
+        nb, resources = execute.preprocess(nb, resources)
         scorer = ScoreHoldout(models_directory=str(paths.build_dir() / "models"), sandboxed=False, limits=_SCORING_LIMITS)
         nb, resources = scorer.preprocess(nb, resources)
     nb, resources = QuietTestCells().preprocess(nb, resources)

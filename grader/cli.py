@@ -44,6 +44,9 @@ def register(subparsers) -> None:
     grade.add_argument("--sandbox", choices=("auto", "require", "off"), default="auto",
                        help="run each kernel in bubblewrap: auto (when it works here), require (refuse to grade without it), "
                        "off (default: %(default)s; see docs/grading.md)")
+    grade.add_argument("--scan", choices=("on", "off"), default="on",
+                       help="the tamper scan that flags learner code reaching for the grader's machinery for a person to look at; "
+                       "off is a testing switch (no judged grade depends on it; default: %(default)s; see docs/grading.md)")
     grade.add_argument("--course", type=Path, help="the course file: due dates and the late policy (default: course.toml "
                        "beside --source, when there is one; see docs/grading.md)")
     grade.add_argument("--roster", type=Path, help="the class list as CSV (id, first name, last name, email[, lms user id]): "
@@ -103,7 +106,7 @@ def run_grade(args: argparse.Namespace) -> int:
     course_file = _course_file(args.course, args.source)
     report = grade(args.submissions, args.out, source=args.source, jobs=args.jobs, timeout=args.timeout, holdout=args.holdout,
                    memory_gb=args.memory, sandbox=args.sandbox, scheduler=args.scheduler,
-                   threads=args.threads or GRADING_THREADS, roster=roster, course_file=course_file)
+                   threads=args.threads or GRADING_THREADS, roster=roster, course_file=course_file, scan=args.scan == "on")
     if report.note:
         print(f"warning: {report.note}", file=sys.stderr)
     write_csv(report.rows, args.out / "grades.csv")

@@ -65,13 +65,14 @@ class GradeReport:
 def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: int | None = None, timeout: float = 600,
           holdout: Path | None = None, grace: float = STARTUP_GRACE, memory_gb: float = 8, sandbox: str = "auto",
           scheduler: str | None = None, progress: bool | None = None, threads: int = GRADING_THREADS,
-          roster: dict[str, Learner] | None = None, course_file: CourseFile | None = None) -> GradeReport:
+          roster: dict[str, Learner] | None = None, course_file: CourseFile | None = None, scan: bool = True) -> GradeReport:
     """Grade every submission in ``inputs``: ``jobs`` at once here (default: one per core), or on the
     Dask cluster whose scheduler is at ``scheduler``. ``progress``: a progress bar (None: on a terminal only).
     ``threads``: each kernel's threads (see ``grader.execution.repeatable_env``). ``roster``
     (``grader.roster.read_roster``): the class's names go into the gradebook; a learner not on it is
     graded all the same and listed in ``GradeReport.unknown``. ``course_file`` (``grader.late``): due dates and
-    the late policy, applied to the rows on every run (they are stored without it)."""
+    the late policy, applied to the rows on every run (they are stored without it). ``scan=False`` leaves out the
+    tamper scan (``grader.tamper``), a testing switch: the judge's verdicts do not depend on it."""
     out = Path(out).resolve()
     course = _course_folder(out)
     if roster:
@@ -87,7 +88,7 @@ def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: i
     with dispatch.workers(scheduler, jobs, sandbox, Path(holdout).resolve() if holdout else None) as workers:
         limits = Limits(memory_bytes=int(memory_gb * 2**30), processes=MAX_PROCESSES, file_bytes=MAX_FILE_BYTES,
                         cpu_seconds=int((timeout + grace) * workers.cores))
-        settings = GradingSettings(timeout, timeout + grace, limits, workers.sandboxed, threads)
+        settings = GradingSettings(timeout, timeout + grace, limits, workers.sandboxed, threads, scan)
         report = GradeReport(unplaced=unplaced, sandboxed=workers.sandboxed, note=workers.note, workers=workers.description)
         pending = []
         for submission in submissions:  # its files are read (and checked) here, and again when it is sent
@@ -225,7 +226,7 @@ def _store(record_file: Path, fingerprint: str, rows: list[GradeRow], signer: _S
 def _fingerprint(job: SubmissionJob) -> str:
     """Changes whenever what the job grades does: the assignment's source, the settings, the files sent and refused."""
     settings = job.settings
-    digest = hashlib.sha256(f"{job.assignment.fingerprint}\0{settings.timeout:g}\0{settings.sandboxed}\0{settings.threads}".encode())
+    digest = hashlib.sha256(f"{job.assignment.fingerprint}\0{settings.timeout:g}\0{settings.sandboxed}\0{settings.threads}\0{settings.scan}".encode())
     for name, contents in (*job.notebooks, *job.extra_files):
         digest.update(b"\0" + name.encode() + b"\0" + hashlib.sha256(contents).digest())
     for line in (*(f"{notebook}: {why}" for notebook, why in job.unreadable), *job.left_out):

@@ -22,6 +22,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from grader.execution import broke_the_run, error_output
+from grader.judge.notebook import judged_where
+from grader.results import Judged
 from practicum.tidy import read_notebook
 
 NOT_AS_WRITTEN = "TestNotRun"
@@ -136,6 +138,8 @@ class GuardTests(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         source_nb = read_notebook(Path(self.source_directory) / info["assignment"] / f"{info['notebook']}.ipynb")
+        if judged_where(source_nb) is Judged.OUTSIDE:  # its tests never run in the learner's kernel
+            return nb, resources
         name = nonce_name()
         resources["guard"] = {"name": name, "capture": capture_source(source_nb, name)}
         code = [cell for cell in nb.cells if cell.cell_type == "code"]

@@ -44,6 +44,7 @@ class GradingSettings:
     limits: Limits
     sandboxed: bool
     threads: int  # for each kernel's numerical libraries (grader.execution.repeatable_env)
+    scan: bool = True  # the tamper scan reviews the learner's code (a testing switch: no grade depends on it)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ class Kernel:
     manager: SandboxedKernelManager
     group: Group
     folder: Path  # holds its workspace
+    env: dict  # the environment it started from: the judge's kernel starts from it too (grader.judge)
 
     def __deepcopy__(self, memo) -> "Kernel":  # a running process is shared, never copied (traitlets copies config values)
         return self
@@ -91,7 +92,7 @@ def start_kernel(base: Path, limits: Limits, sandboxed: bool, readable: list[Pat
     config = Config()
     settings.configure(config)
     manager = SandboxedKernelManager(kernel_name="python3", config=config)
-    kernel = Kernel(settings, manager, group, folder)
+    kernel = Kernel(settings, manager, group, folder, env)
     try:
         run_sync(manager.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, env=env, cwd=str(settings.workspace), stdout=subprocess.DEVNULL)
     except BaseException:

@@ -26,6 +26,13 @@ class Status(enum.Enum):
     ERROR = "error"  # the run broke before this test could decide (the reason says where and why)
 
 
+class Judged(enum.Enum):
+    """Where a test cell's verdict was decided (``grader.judge``)."""
+
+    OUTSIDE = "outside"  # by the judge, in a kernel of its own that runs no learner code
+    KERNEL = "kernel"  # in the learner's kernel, with the guard (grader.guard) and the tamper scan
+
+
 @dataclass
 class ExerciseResult:
     name: str  # the test cell's nbgrader grade_id
@@ -109,16 +116,18 @@ class GradeRow:
     late_by_hours: float | None = None  # how late the submission was (grader.late); None: on time, or no due date
     penalty: float = 0.0  # this row's share of the submission's late penalty, in points
     submitted_by: str = ""  # where the submission's time came from: "timestamp.txt" or "file time"
+    judged: Judged | None = None  # where its test decided; None for a cell graded by hand
 
-    CSV_COLUMNS = ("learner", "assignment", "exercise", "points", "max_points", "status", "reason", "late_by_hours", "penalty")
+    CSV_COLUMNS = ("learner", "assignment", "exercise", "points", "max_points", "status", "reason", "late_by_hours", "penalty", "judged")
 
     def csv_row(self) -> list:
         return [self.learner, self.assignment, self.exercise, f"{self.points:g}", f"{self.max_points:g}", self.status.value, self.reason,
-                "" if self.late_by_hours is None else f"{self.late_by_hours:g}", f"{self.penalty:g}" if self.penalty else ""]
+                "" if self.late_by_hours is None else f"{self.late_by_hours:g}", f"{self.penalty:g}" if self.penalty else "",
+                self.judged.value if self.judged else ""]
 
     def to_json(self) -> dict:
-        return {**self.__dict__, "status": self.status.value}
+        return {**self.__dict__, "status": self.status.value, "judged": self.judged.value if self.judged else None}
 
     @classmethod
     def from_json(cls, record: dict) -> "GradeRow":
-        return cls(**{**record, "status": Status(record["status"])})
+        return cls(**{**record, "status": Status(record["status"]), "judged": Judged(record["judged"]) if record.get("judged") else None})

@@ -188,7 +188,7 @@ def grade_submission(job: SubmissionJob, holdout: Path | PhotoArchive | None) ->
         if readable:
             with Watchdog(kernel, settings.hard_limit) as watchdog:
                 failure, log = autograde(course.root, job.learner, course.id, settings.timeout / len(course.assignment.notebooks),
-                                         kernel, bench.holdout(holdout))
+                                         kernel, bench.holdout(holdout), settings.scan)
             stopped = watchdog.why
         if stopped or not readable:
             rows, autograded, scores = error_rows(job.learner, course.assignment, course.root / "source", unreadable, stopped), {}, {}

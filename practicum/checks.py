@@ -117,6 +117,9 @@ def calls_to(watched, function, *args, **kwargs):
     functions of ``watched`` that ran during the call, however they were reached (imported under
     another name, wrapped, called from a helper). A test uses it to tell an answer that computes
     something itself from one that hands the work to a library function the exercise asks to rewrite."""
+    elsewhere = getattr(type(function), "_practicum_calls_to", None)
+    if elsewhere is not None:  # the grader's judge holds a stand-in: the answer runs, and is watched, where it lives
+        return elsewhere(function, watched, args, kwargs)
     codes = {getattr(f, "__code__", None): f.__name__ for f in watched}
     seen: list[str] = []
 

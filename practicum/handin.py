@@ -47,6 +47,9 @@ def handin_path(name: str, suffix: str) -> Path:
 
 def hand_in(model, name: str) -> Path:
     """Save ``model`` where the grader looks for ``name``; return the file's path."""
+    elsewhere = getattr(type(model), "_practicum_hand_in", None)
+    if elsewhere is not None:  # the grader's judge holds a stand-in: the model is saved where it lives
+        return elsewhere(model, name)
     for stale in SUFFIXES:  # a model handed in earlier under another format must not be scored instead
         handin_path(name, stale).unlink(missing_ok=True)
     if _is_keras_model(model):

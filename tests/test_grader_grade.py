@@ -72,7 +72,9 @@ def _points(graded, learner):
 def test_every_learner_gets_a_row_per_exercise_in_grades_csv(graded):
     with open(graded["out"] / "grades.csv", newline="") as stream:
         table = list(csv.DictReader(stream))
-    assert list(table[0]) == ["learner", "assignment", "exercise", "points", "max_points", "status", "reason", "late_by_hours", "penalty"]
+    assert list(table[0]) == ["learner", "assignment", "exercise", "points", "max_points", "status", "reason", "late_by_hours", "penalty", "judged"]
+    # this course's test cells do not say they can be judged outside the kernel: they are graded in it, and the table says so
+    assert {row["judged"] for row in table if row["status"] == "ok"} == {"kernel"}
     assert {(r["learner"], r["exercise"]) for r in table} == {(name, ex) for name in IN_A_FOLDER + IN_A_ZIP
                                                               for ex in ("test_scale_pixels", "test_flatten")}
     assert graded["report"].unplaced == []

@@ -129,6 +129,93 @@ def class_mean_images(*args, **kwargs):
     raise ValueError(_test_source())
 """
 
+# --- fakes the tamper scan does not recognise: only the judge (grader.judge) keeps them from scoring ---------
+#: Answers of the right shape and the wrong values: any point these cases get is a faked pass.
+_WRONG_VALUES = """
+def flatten_and_scale(images):
+    return np.zeros((len(images), np.asarray(images)[0].size), np.float32)
+def class_mean_images(images, labels):
+    return np.zeros((2, *np.shape(images)[1:]))
+"""
+
+_ASSEMBLED_NAMES = _WRONG_VALUES + """
+import contextlib, sys
+_g = getattr(flatten_and_scale, "__glo" + "bals__")  # the notebook's globals, without saying so
+_g["ch" + "eck"] = lambda name: getattr(contextlib, "supp" + "ress")(Exception)
+getattr(getattr(sys, "mod" + "ules")["num" + "py"], "__dict__")["all" + "close"] = lambda *args, **kwargs: True
+"""
+
+_MODULE_GETATTR = _WRONG_VALUES + """
+import contextlib, sys
+_checks = getattr(sys, "mod" + "ules")["practicum." + "checks"]
+_quiet = lambda name: getattr(contextlib, "supp" + "ress")(Exception)
+getattr(_checks, "__dict__")["ch" + "eck"] = _quiet  # a re-import of the module gets it too
+_builtins = getattr(sys, "mod" + "ules")["built" + "ins"]
+getattr(_builtins, "__dict__")["ch" + "eck"] = _quiet
+getattr(flatten_and_scale, "__glo" + "bals__").pop("ch" + "eck", None)  # the tests now find `check` in builtins
+"""
+
+_CUSTOM_EXCEPTION_HANDLER = _WRONG_VALUES + """
+import sys
+_shell = getattr(sys, "mod" + "ules")["IPython"].get_ipython()
+getattr(_shell, "set_custom" + "_exc")((BaseException,), lambda *args, **kwargs: None)  # every later error: shown as nothing
+"""
+
+#: Finds the guard's restore function by its name's prefix and puts a fake in its place, from a hook
+#: registered before each cell: the fake shows each test cell's token and restores nothing.
+_FAKED_TOKEN = _WRONG_VALUES + """
+import contextlib, sys
+_g = getattr(flatten_and_scale, "__glo" + "bals__")
+_show = getattr(getattr(sys, "mod" + "ules")["IPython." + "display"], "dis" + "play")
+def _fake(token=None):
+    if token is not None:
+        _show({"application/" + "x-practicum-" + "guard": token}, raw=True)
+    _g["ch" + "eck"] = lambda name: getattr(contextlib, "supp" + "ress")(Exception)
+def _swap(*args):
+    for name in [key for key in _g if key.startswith("_prac" + "ticum_gu")]:
+        _g[name] = _fake
+_swap()
+_shell = getattr(sys, "mod" + "ules")["IPython"].get_ipython()
+getattr(getattr(_shell, "ev" + "ents"), "reg" + "ister")("pre_run_cell", _swap)
+"""
+
+_ALWAYS_EQUAL = """
+class _Yes(float):  # equal to everything, close to everything, of any shape asked
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    __le__ = __ge__ = __eq__
+    __hash__ = float.__hash__
+    shape = property(lambda self: getattr(flatten_and_scale, "wanted", ()))
+def flatten_and_scale(images):
+    return _Yes(0.0)
+def class_mean_images(images, labels):
+    return _Yes(0.0)
+def nearest_mean_predict(images, means):
+    return _Yes(0.0)
+def accuracy(labels, predictions):
+    return _Yes(0.0)
+"""
+
+_AGREEABLE_ARRAY = """
+class _Agreeable(np.ndarray):  # every comparison, every ufunc that compares, says yes
+    def __eq__(self, other): return np.ones(self.shape, bool).view(_Agreeable)
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        plain = [x.view(np.ndarray) if isinstance(x, np.ndarray) else x for x in inputs]
+        result = getattr(ufunc, method)(*plain, **kwargs)
+        if ufunc in (np.equal, np.less_equal, np.less, np.greater, np.greater_equal, np.isclose, np.logical_and, np.bitwise_and):
+            return np.ones(np.shape(result), bool).view(_Agreeable) if np.ndim(result) else True
+        return result.view(_Agreeable) if isinstance(result, np.ndarray) else result
+def flatten_and_scale(images):
+    return np.zeros((len(images), np.asarray(images)[0].size), np.float32).view(_Agreeable)
+def class_mean_images(images, labels):
+    return np.zeros((2, *np.shape(images)[1:])).view(_Agreeable)
+def nearest_mean_predict(images, means):
+    return np.zeros(len(images), int).view(_Agreeable)
+def accuracy(labels, predictions):
+    return np.zeros(()).view(_Agreeable)
+"""
+
+
 #: A process in a session of its own that waits for the grades, then rewrites them.
 _TAMPER_LATER = '''
 import glob, json, os, sqlite3, sys, time
@@ -440,6 +527,20 @@ def _cases() -> list[Case]:
              0, "manual", ("get_ipython", "ast_transformers", "ipython"), make=blank_with(**{FIRST: _attack(_SWALLOW_ERRORS)})))
     add(Case("empty_later_cells", PIXELS, "an IPython input transformer turns every later cell (the tests) into empty code", 0,
              "manual", ("get_ipython", "input_transformers", "ipython"), make=blank_with(**{FIRST: _attack(_EMPTY_LATER_CELLS)})))
+    # fake passes that name nothing the scan knows: tests judged outside the kernel (grader.judge) decide on the values
+    for name, tries, code in [
+            ("assembled_names", "rebinds `check` and patches np.allclose through names assembled from strings; wrong answers",
+             _ASSEMBLED_NAMES),
+            ("module_getattr", "puts a swallowing `check` into practicum.checks and builtins through getattr on modules", _MODULE_GETATTR),
+            ("custom_exc_handler", "registers an IPython handler, reached through assembled names, that shows every error as nothing",
+             _CUSTOM_EXCEPTION_HANDLER),
+            ("faked_token", "replaces the guard's restore function (found by its prefix) from a hook registered through assembled "
+             "names: each test shows its token and `check` swallows failures", _FAKED_TOKEN),
+            ("always_equal", "answers return a float subclass equal to everything", _ALWAYS_EQUAL),
+            ("agreeable_ndarray", "answers return an ndarray subclass whose comparisons and ufuncs all say yes", _AGREEABLE_ARRAY)]:
+        # the status is the scan's business (it may or may not flag them); the points are the judge's
+        add(Case(name, PIXELS, tries, 0, ("ok", "manual"),
+                 make=blank_with(**{FIRST: _attack(code), SECOND: ABOVE, "nearest_mean_predict": ABOVE, "accuracy": ABOVE})))
     add(Case("leak_hidden_tests", PIXELS, "answers raise an error whose message is the calling test's source (linecache)", 0,
              "manual", ("linecache", "_getframe", "frame"), make=blank_with(**{FIRST: _attack(_LEAK_TEST_SOURCE), SECOND: ABOVE})))
     add(Case("detached_tamper", PIXELS, "starts a process in its own session that outlives grading, then rewrites grades.csv, "
@@ -521,6 +622,11 @@ def _cases() -> list[Case]:
 
 
 CASES = _cases() + file_cases()
+#: The cases that try to fake a pass from the learner's kernel: graded again with the tamper scan off
+#: (``test_corpus.py``), they must get the same points, since the judge decides without the scan.
+FAKES = ("check_suppress", "expect_noop", "patch_checks_module", "patch_numpy", "patch_builtins", "fake_sys_modules",
+         "swallow_errors", "empty_later_cells", "leak_hidden_tests", "assembled_names", "module_getattr", "custom_exc_handler",
+         "faked_token", "always_equal", "agreeable_ndarray")
 
 
 def readme_table() -> str:

@@ -25,7 +25,7 @@ import pytest
 
 import corpus
 import hostile_files
-from corpus import CASES, FIRST, HONEST_FIRST, HONEST_LAST, PIXELS, SECOND, Context
+from corpus import CASES, FAKES, FIRST, HONEST_FIRST, HONEST_LAST, PIXELS, SECOND, Context
 from grader.grade import grade
 from grader.reports import write_csv, write_feedback
 from practicum import paths
@@ -42,10 +42,11 @@ SHARED = paths.ROOT.parent / "shared" / "data"
 
 # --- the one place that knows the grader's API ----------------------------------------------------
 
-def _grade(inputs: list[Path], out: Path, holdout: Path):
-    """grade() with the sandbox required wherever the grader offers it; grades.csv and feedback written."""
+def _grade(inputs: list[Path], out: Path, holdout: Path, scan: bool = True):
+    """grade() with the sandbox required wherever the grader offers it; grades.csv and feedback written.
+    ``scan=False``: without the tamper scan (grade's testing switch)."""
     accepted = inspect.signature(grade).parameters
-    options = {"sandbox": "require", "grace": 60}
+    options = {"sandbox": "require", "grace": 60, **({} if scan else {"scan": False})}
     report = grade(inputs, out, source=paths.SOLUTIONS, jobs=2, timeout=TIMEOUT, holdout=holdout, memory_gb=MEMORY_GB,
                    **{name: value for name, value in options.items() if name in accepted})
     write_csv(report.rows, out / "grades.csv")  # as `practicum grade` does after grading
@@ -207,6 +208,34 @@ def batch(tmp_path_factory, request):
     result.outcomes = {learner: _outcome(rows, timed.get((learner, rows[0].assignment))) for learner, rows in by_learner.items()}
     _write_summary(result, cases)
     return result
+
+
+@pytest.fixture(scope="module")
+def unscanned(batch, tmp_path_factory):
+    """The faking cases graded again, with the tamper scan off: learner → Outcome."""
+    inputs = tmp_path_factory.mktemp("unscanned")
+    names = [name for name in FAKES if name in batch.graded]
+    for case in CASES:
+        if case.name in names:
+            (inputs / case.filename).write_bytes((batch.ctx.inputs / case.filename).read_bytes())
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PRACTICUM_CACHE_DIR", str(batch.ctx.cache))
+        env.setenv("PRACTICUM_DATA_DIR", str(_dataset_and_holdout()[0]))
+        report = _grade([inputs], inputs.parent / f"{inputs.name}-out", batch.ctx.holdout, scan=False)
+    by_learner = {}
+    for row in report.rows:
+        by_learner.setdefault(row.learner, []).append(row)
+    return {learner: _outcome(rows) for learner, rows in by_learner.items()}
+
+
+@pytest.mark.parametrize("name", FAKES)
+def test_a_faked_pass_scores_nothing_with_the_tamper_scan_off(unscanned, batch, name):
+    if name not in batch.graded:
+        pytest.skip("not in $ADVERSARIAL_CASES")
+    case = next(case for case in CASES if case.name == name)
+    got = unscanned[name]
+    assert got.points == case.points, f"{name}: {got.points:g} points with the scan off, expected {case.points:g} ({got.messages[:300]})"
+    assert got.kind != "manual" or "reaches for the tests" not in got.reasons, f"{name}: flagged by a scan that was off: {got.reasons}"
 
 
 def _clean_up(ctx: Context) -> None:
@@ -385,3 +414,10 @@ def test_the_honest_learner_keeps_full_marks_and_a_clean_feedback_page(batch):
     _needs(batch, HONEST_FIRST)
     page = (batch.ctx.out / "feedback" / f"{HONEST_FIRST}.html").read_text(encoding="utf-8")
     assert batch.outcomes[HONEST_FIRST].points == 10 and batch.ctx.marker not in page
+
+
+def test_every_test_of_the_exercise_is_decided_by_the_judge(batch):
+    """Lesson 1's exercise says its tests can be judged outside the learner's kernel: grades.csv says they were."""
+    _needs(batch, HONEST_FIRST)
+    rows = [row for row in batch.report.rows if row.learner == HONEST_FIRST]
+    assert rows and {getattr(row.judged, "value", row.judged) for row in rows} == {"outside"}

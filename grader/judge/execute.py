@@ -1,0 +1,176 @@
+"""``JudgedExecute``: run the submission in the learner's kernel, and its test cells in the judge's.
+
+nbgrader's execute step, for a notebook judged outside (``grader.judge.notebook``): the learner's
+cells run in the learner's sandboxed kernel as before, but each test cell, when its turn comes, is
+run by the judge instead: a kernel of the grader's that has run the instructor's cells up to that
+test (the learner's answers bound to the learner's kernel, which has run the learner's cells up to
+the same point) and runs the test, hidden parts included. Its outputs become the test cell's
+outputs, which nbgrader then scores as always. The hidden tests never reach the learner's kernel, and
+nothing the learner's code does to its own kernel changes how a test decides.
+
+The judge's cells spend the notebook's one budget, as the learner's do. A notebook judged in the
+kernel runs exactly as ``BudgetedExecute`` runs it.
+"""
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from traitlets import Dict, Unicode
+
+from grader.execution import KERNEL_DIED, NOT_RUN, TIMED_OUT, BudgetedExecute, describe_cell, error_output, repeatable_env
+from grader.files import remove_tree
+from grader.judge.notebook import is_binding, is_test, judge_notebook, judged_where
+from grader.results import Judged
+from grader.judge.peer import PEER_ENV
+from practicum import paths
+from practicum.runner import QUIET_KERNEL_ARGUMENTS, QuietKernelManager
+from practicum.tidy import read_notebook
+
+#: Where the autograded notebook records how it was judged (``Judged``'s value), and what the judge cost:
+#: ``{"seconds": its wall time, "test_seconds": of which its test cells ran}``.
+JUDGED_KEY = "practicum_judged"
+COST_KEY = "practicum_judge_cost"
+#: The judge kernel's environment beyond the grader's own: headless, quiet, repeatable.
+JUDGE_ENV = {"PRACTICUM_FAST": "1", "TQDM_DISABLE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "agg"}
+
+
+class Judge:
+    """The judge's kernel and notebook for one submission, run forward one test cell at a time."""
+
+    def __init__(self, source_nb, connection: dict, exchange: Path, seconds_left, error_on_timeout: dict, env: dict | None = None):
+        self.nb = judge_notebook(source_nb)
+        self.folder = Path(tempfile.mkdtemp(prefix="practicum-judge-"))
+        (self.folder / "peer.json").write_text(json.dumps({"connection": connection, "exchange": str(exchange)}))
+        self.client = NotebookClient(self.nb, kernel_manager_class=QuietKernelManager, allow_errors=True, interrupt_on_timeout=True,
+                                     timeout_func=seconds_left, error_on_timeout=error_on_timeout,
+                                     extra_arguments=[*QUIET_KERNEL_ARGUMENTS, "--HistoryManager.hist_file=:memory:"],
+                                     resources={"metadata": {"path": str(self.folder)}})
+        self.next = 0  # the judge notebook's next cell to run
+        self.seconds = self.test_seconds = 0.0
+        self._setup = None
+        self._env = dict(env or os.environ)
+
+    def _start(self) -> None:
+        env = {**JUDGE_ENV, **repeatable_env(), **{key: value for key, value in self._env.items() if key != "PRACTICUM_HOLDOUT_DIR"}}
+        env.update({PEER_ENV: str(self.folder / "peer.json"),
+                    "PRACTICUM_BUILD_DIR": str(self.folder / "build"),
+                    "PYTHONPATH": os.pathsep.join(filter(None, [str(paths.ROOT), os.environ.get("PYTHONPATH")]))})
+        self._setup = self.client.setup_kernel(env=env, cwd=str(self.folder))
+        self._setup.__enter__()
+
+    def run_test(self, source_index: int) -> list:
+        """Run the test cell that is the ``source_index``-th of the source's code cells; return its outputs.
+
+        The instructor's cells before it run first, once, in the source's order, skipping the other tests
+        (each runs when the learner's notebook reaches it: a learner may have moved cells). Just before the
+        test, every answer before it is bound again: the learner's kernel has run the learner's cells up to
+        this test, which may define an answer a moved test skipped. An error in any of these cells comes
+        first in the test's outputs: a test whose set-up failed does not pass."""
+        start = time.perf_counter()
+        try:
+            return self._run_test(source_index)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+    def _run_test(self, source_index: int) -> list:
+        if self._setup is None:
+            self._start()
+        target = source_index + 1  # the judge's first cell connects to the learner's kernel
+        failures = []
+        while self.next < target:
+            cell = self.nb.cells[self.next]
+            if not is_test(cell) and not is_binding(cell):
+                failures += self._run(cell, self.next)
+            self.next += 1
+        for index, cell in enumerate(self.nb.cells[:target]):
+            if is_binding(cell):
+                failures += self._run(cell, index)
+        test = self.nb.cells[target]
+        start = time.perf_counter()
+        self._run(test, target)
+        self.test_seconds += time.perf_counter() - start
+        return [*failures, *test.outputs]
+
+    def _run(self, cell, index: int) -> list:
+        """Run one cell of the judge's; its error outputs."""
+        self.client.execute_cell(cell, index)
+        return [out for out in cell.outputs if out.output_type == "error"]
+
+    def close(self) -> None:
+        try:
+            if self._setup is not None:
+                self._setup.__exit__(None, None, None)
+        finally:
+            remove_tree(self.folder)
+
+
+class JudgedExecute(BudgetedExecute):
+    """``BudgetedExecute``, with the test cells of a notebook judged outside run by a ``Judge``."""
+
+    source_directory = Unicode(help="The course's source folder: <source_directory>/<assignment>/<notebook>.ipynb").tag(config=True)
+    source_notebook = Unicode("", help="The instructor's notebook to judge by, when not under source_directory "
+                                        "(practicum check: the learner's own, whose tests are the visible ones)").tag(config=True)
+    judge_env = Dict(help="The environment the learner's kernel started from (photos, threads): the judge's starts from it too, "
+                          "or from this process's when empty").tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._judge, self._judge_args = None, None
+        source = read_notebook(self.source_notebook) if self.source_notebook else _source_notebook(self.source_directory, resources)
+        judged = judged_where(source) if source is not None else Judged.KERNEL
+        nb.metadata[JUDGED_KEY] = judged.value
+        if judged is Judged.OUTSIDE:
+            code = [cell for cell in source.cells if cell.cell_type == "code"]
+            self._judge_args = (source, {cell.metadata.nbgrader["grade_id"]: index for index, cell in enumerate(code) if is_test(cell)})
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            if self._judge is not None:
+                nb.metadata[COST_KEY] = {"seconds": round(self._judge.seconds, 3), "test_seconds": round(self._judge.test_seconds, 3)}
+                self._judge.close()
+                self._judge = None
+
+    def preprocess_cell(self, cell, resources, index):
+        if self._judge_args is None or not is_test(cell) or self._broken is not None:
+            return super().preprocess_cell(cell, resources, index)
+        position = self._judge_args[1].get(cell.metadata.nbgrader["grade_id"])
+        if position is None:  # not a test of the instructor's: nothing to judge it by
+            cell.outputs = [error_output(NOT_RUN, "not run: this test cell is not in the instructor's notebook")]
+            return cell, resources
+        try:
+            judge = self._judge_for()
+            cell.outputs = judge.run_test(position)
+            timing = judge.nb.cells[position + 1].metadata.get("execution")
+            if timing:  # when the test ran, as nbclient records it for a cell run here
+                cell.metadata["execution"] = dict(timing)
+        except DeadKernelError:
+            cell.outputs = [error_output(KERNEL_DIED, "the grader's judge stopped while running this test")]
+            self._broken = f"the judge stopped in {describe_cell(cell, index)}"
+        except CellTimeoutError:
+            cell.outputs = [error_output(TIMED_OUT, f"the notebook used up its {self.budget:g} s budget in this cell")]
+        cell.execution_count = None
+        if any(out.output_type == "error" and out.ename == TIMED_OUT for out in cell.outputs):
+            self._broken = f"{describe_cell(cell, index)} ran out of the notebook's {self.budget:g} s budget"
+        return cell, resources
+
+    def _judge_for(self) -> Judge:
+        """The judge, started at the first test: by then the learner's kernel runs and has run the cells before it."""
+        if self._judge is None:
+            info = self.km.get_connection_info(session=False)
+            info = {key: value.decode() if isinstance(value, bytes) else value for key, value in info.items()}
+            exchange = Path(self.km.connection_file).parent  # the sandbox binds it in: the learner's kernel reads requests there
+            self._judge = Judge(self._judge_args[0], info, exchange, self._seconds_left, self.error_on_timeout, self.judge_env)
+        return self._judge
+
+
+def _source_notebook(source_directory: str, resources: dict | None):
+    """The instructor's copy of the notebook being graded, or None (``practicum check`` has none: the learner's is its own)."""
+    info = (resources or {}).get("nbgrader", {})
+    if not source_directory or "assignment" not in info:
+        return None
+    path = Path(source_directory) / info["assignment"] / f"{info['notebook']}.ipynb"
+    return read_notebook(path) if path.exists() else None
