@@ -26,6 +26,7 @@ from grader.execution import QuietTestCells, broke_the_run
 from grader.guard import GuardTests, UnguardTests
 from grader.holdout import SCORE_KEY, ScoreHoldout
 from grader.judge.execute import JUDGED_KEY, JudgedExecute
+from grader.judge.kernel import JudgeKernel
 from grader.kernels import Kernel
 from grader.restore import BY_ID, MATCH_KEY, RESTORED, RestoreCells
 from grader.results import GradeRow, Judged, Status, failure_message
@@ -33,7 +34,8 @@ from grader.tamper import FlagTampering
 from practicum.tidy import read_notebook
 
 
-def autograde_config(course_root: Path, budget: float, kernel: Kernel, holdout: Path | None, scan: bool = True) -> Config:
+def autograde_config(course_root: Path, budget: float, kernel: Kernel, holdout: Path | None, scan: bool = True,
+                     judge: JudgeKernel | None = None, hidden_seed: str = "") -> Config:
     """nbgrader's Autograde pipelines, extended: RestoreCells before OverwriteCells; then the
     learner's cells scanned for tampering, test cells guarded, the notebook run in the sandbox under
     one budget (test cells of a notebook judged outside run by the judge, ``grader.judge``), model-quality
@@ -53,6 +55,8 @@ def autograde_config(course_root: Path, budget: float, kernel: Kernel, holdout: 
     config.BudgetedExecute.kernel_name = "python3"  # whatever kernel the submission's metadata asks for
     config.BudgetedExecute.started_kernel = kernel
     config.JudgedExecute.judge_env = kernel.env
+    config.JudgedExecute.started_judge = judge
+    config.JudgedExecute.hidden_seed = hidden_seed
     kernel.settings.configure(config)
     config.ScoreHoldout.holdout = str(holdout or "")
     config.ScoreHoldout.require_holdout = True
@@ -60,9 +64,11 @@ def autograde_config(course_root: Path, budget: float, kernel: Kernel, holdout: 
 
 
 def autograde(course_root: Path, learner: str, assignment_id: str, budget: float, kernel: Kernel,
-              holdout: Path | None, scan: bool = True) -> tuple[str, str]:
-    """Run nbgrader's Autograde: (why it failed or "", nbgrader's log of it)."""
-    config = autograde_config(course_root, budget, kernel, holdout, scan)
+              holdout: Path | None, scan: bool = True, judge: JudgeKernel | None = None, hidden_seed: str = "") -> tuple[str, str]:
+    """Run nbgrader's Autograde: (why it failed or "", nbgrader's log of it). ``judge``: a judge kernel started
+    ahead for a notebook judged outside the learner's kernel (``grader.judge``); ``hidden_seed``: the seed of
+    this learner's hidden inputs there (``grader.jobs.hidden_inputs_seed``)."""
+    config = autograde_config(course_root, budget, kernel, holdout, scan, judge, hidden_seed)
     coursedir = gradebook.course_directory(course_root, config)
     coursedir.assignment_id, coursedir.student_id = assignment_id, learner
     log, stream = logging.getLogger(f"practicum.autograde.{threading.get_ident()}"), io.StringIO()

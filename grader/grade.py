@@ -88,7 +88,7 @@ def grade(inputs: list[Path], out: Path, source: Path = paths.SOLUTIONS, jobs: i
     with dispatch.workers(scheduler, jobs, sandbox, Path(holdout).resolve() if holdout else None) as workers:
         limits = Limits(memory_bytes=int(memory_gb * 2**30), processes=MAX_PROCESSES, file_bytes=MAX_FILE_BYTES,
                         cpu_seconds=int((timeout + grace) * workers.cores))
-        settings = GradingSettings(timeout, timeout + grace, limits, workers.sandboxed, threads, scan)
+        settings = GradingSettings(timeout, timeout + grace, limits, workers.sandboxed, threads, scan, signer.derive("hidden inputs"))
         report = GradeReport(unplaced=unplaced, sandboxed=workers.sandboxed, note=workers.note, workers=workers.description)
         pending = []
         for submission in submissions:  # its files are read (and checked) here, and again when it is sent
@@ -197,6 +197,10 @@ class _Signer:
 
     def sign(self, fingerprint: str, rows_text: str) -> str:
         return hmac.new(self._key, f"{fingerprint}\0{rows_text}".encode(), hashlib.sha256).hexdigest()
+
+    def derive(self, purpose: str) -> str:
+        """A secret of its own for ``purpose``, from the key (the key itself never leaves this process)."""
+        return hmac.new(self._key, purpose.encode(), hashlib.sha256).hexdigest()
 
     def verify(self, fingerprint: str, rows_text: str, signature: str) -> bool:
         return hmac.compare_digest(self.sign(fingerprint, rows_text), signature)

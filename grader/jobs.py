@@ -9,6 +9,7 @@ from) and the scores for nbgrader's gradebook.
 """
 
 import hashlib
+import hmac
 import io
 import tarfile
 from dataclasses import dataclass, field
@@ -45,6 +46,15 @@ class GradingSettings:
     sandboxed: bool
     threads: int  # for each kernel's numerical libraries (grader.execution.repeatable_env)
     scan: bool = True  # the tamper scan reviews the learner's code (a testing switch: no grade depends on it)
+    inputs_secret: str = ""  # the course's secret behind each learner's hidden inputs (hidden_inputs_seed); never in a kernel
+
+
+def hidden_inputs_seed(secret: str, assignment: str, learner: str) -> str:
+    """The seed of one learner's hidden inputs for one assignment (``practicum.checks.per_learner_rng``): the
+    same on every regrade, another for every learner, unguessable without the course's secret."""
+    if not secret:
+        return ""
+    return hmac.new(secret.encode(), f"{assignment}\0{learner}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

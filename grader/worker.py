@@ -32,10 +32,12 @@ from grader.build import released_source
 from grader.course import error_rows, find_assignments
 from grader.execution import QUIET_FAST_ENV, repeatable_env
 from grader.files import remove_tree
-from grader.jobs import AssignmentSource, GradingSettings, PhotoArchive, SubmissionJob, SubmissionResult
+from grader.jobs import AssignmentSource, GradingSettings, PhotoArchive, SubmissionJob, SubmissionResult, hidden_inputs_seed
+from grader.judge.kernel import JudgeSlot
+from grader.judge.notebook import judged_where
 from grader.kernels import KernelSlot, Watchdog
 from grader.restore import prepared
-from grader.results import GradeRow, Status
+from grader.results import GradeRow, Judged, Status
 from practicum import paths
 from practicum.tidy import NotebookError, read_notebook
 
@@ -93,6 +95,10 @@ class _Course:
         self.assignment = find_assignments(root / "source")[source.id]
         self.released = {notebook: released_source(root / "source" / source.id / f"{notebook}.ipynb")
                          for notebook in source.notebooks}
+        first = read_notebook(root / "source" / source.id / f"{source.notebooks[0]}.ipynb")
+        #: the instructor's notebook whose judge a worker starts ahead, when it is judged outside the kernel
+        self.judged = first if judged_where(first) is Judged.OUTSIDE else None
+        self.fingerprint = source.fingerprint
 
     def hand_in(self, job: SubmissionJob) -> dict[str, str]:
         """Write the submission where nbgrader looks for it; return the notebooks that cannot be read."""
@@ -132,6 +138,7 @@ class _Workbench:
         self.base = Path(tempfile.mkdtemp(prefix="practicum-worker-"))
         self.courses: dict[str, _Course] = {}
         self.kernels = KernelSlot(self.base)
+        self.judges = JudgeSlot()
         multiprocessing.util.Finalize(self, self.close, exitpriority=10)  # also at the exit of a pool's process
 
     def course(self, source: AssignmentSource) -> _Course:
@@ -144,6 +151,7 @@ class _Workbench:
 
     def close(self) -> None:
         self.kernels.close()
+        self.judges.close()
         remove_tree(self.base)
 
 
@@ -179,6 +187,7 @@ def grade_submission(job: SubmissionJob, holdout: Path | PhotoArchive | None) ->
         return SubmissionResult(rows, seconds=time.perf_counter() - start)
     env, readable = kernel_environment(settings.threads)
     kernel = bench.kernels.take(settings.limits, settings.sandboxed, readable, env)
+    judge = bench.judges.take((course.fingerprint, tuple(sorted(env.items()))), course.judged, env) if course.judged else None
     try:
         for name, contents in job.extra_files:
             (kernel.settings.workspace / name).write_bytes(contents)
@@ -188,7 +197,8 @@ def grade_submission(job: SubmissionJob, holdout: Path | PhotoArchive | None) ->
         if readable:
             with Watchdog(kernel, settings.hard_limit) as watchdog:
                 failure, log = autograde(course.root, job.learner, course.id, settings.timeout / len(course.assignment.notebooks),
-                                         kernel, bench.holdout(holdout), settings.scan)
+                                         kernel, bench.holdout(holdout), settings.scan, judge,
+                                         hidden_inputs_seed(settings.inputs_secret, course.id, job.learner))
             stopped = watchdog.why
         if stopped or not readable:
             rows, autograded, scores = error_rows(job.learner, course.assignment, course.root / "source", unreadable, stopped), {}, {}
@@ -197,6 +207,8 @@ def grade_submission(job: SubmissionJob, holdout: Path | PhotoArchive | None) ->
             rows, autograded = rows_for(course.root, job.learner, course.id, failure, unreadable, scores), course.autograded(job.learner)
     finally:
         peak = kernel.close()
+        if judge is not None:  # the judge closes it when it ran; not when the run broke before the first test
+            judge.close()
         course.clear(job.learner)
     if job.left_out:
         rows = flag_left_out(rows, job.left_out)

@@ -13,6 +13,7 @@ The exception classes implement IPython's ``_render_traceback_`` hook, which is 
 output to those lines. Their ``str()`` is the same message, which is what the grader reports.
 """
 
+import os
 import sys
 from contextlib import contextmanager
 
@@ -110,6 +111,20 @@ def expect_close(actual, expected, what: str = "the result", hint: str | None = 
 def expect_between(value, low: float, high: float, what: str = "the result", hint: str | None = None) -> None:
     if not (low <= float(value) <= high):
         raise ExpectationFailed(f"{what} should be between {low} and {high}, got {_short(value)}", hint)
+
+
+#: Set by the grader's judge (``grader.judge``) for one learner's submission: the hidden tests' random inputs.
+HIDDEN_SEED_ENV = "PRACTICUM_HIDDEN_SEED"
+
+
+def per_learner_rng(salt: int) -> np.random.Generator:
+    """The random generator a hidden test draws its inputs from. When the grader judges a submission it
+    is seeded per learner (from the assignment, the learner and a secret of the course's that no
+    learner's kernel sees), so that two learners meet different inputs and a shared table of answers is
+    worthless, while a regrade of the same submission meets the same ones. Anywhere else it is
+    ``np.random.default_rng(salt)``."""
+    seed = os.environ.get(HIDDEN_SEED_ENV, "")
+    return np.random.default_rng([salt, int(seed, 16)] if seed else salt)
 
 
 def calls_to(watched, function, *args, **kwargs):

@@ -129,3 +129,28 @@ def test_a_notebook_is_judged_outside_only_when_every_test_says_so():
 def test_defined_names():
     assert defined_names("import os\nx: int = 1\ny += 2\n[a, *b] = c = d()\nclass K: pass\nasync def f(): pass") == ["x", "y", "a", "b", "c", "K", "f"]
     assert defined_names("def broken(:") == []
+
+
+def test_each_learner_meets_hidden_inputs_of_their_own_and_a_regrade_the_same(monkeypatch):
+    from grader.jobs import hidden_inputs_seed
+    from practicum.checks import HIDDEN_SEED_ENV, per_learner_rng
+
+    ann, bob = (hidden_inputs_seed("course secret", "01_raw_pixels", learner) for learner in ("ann", "bob"))
+    assert ann != bob and ann == hidden_inputs_seed("course secret", "01_raw_pixels", "ann")
+    assert ann != hidden_inputs_seed("another course's secret", "01_raw_pixels", "ann")
+    assert hidden_inputs_seed("", "01_raw_pixels", "ann") == ""  # no secret: the fixed inputs
+    fixed = per_learner_rng(7).integers(0, 2**31, 4)
+    assert fixed.tolist() == np.random.default_rng(7).integers(0, 2**31, 4).tolist()  # outside grading: as before
+    draws = {}
+    for learner, seed in (("ann", ann), ("bob", bob)):
+        monkeypatch.setenv(HIDDEN_SEED_ENV, seed)
+        draws[learner] = per_learner_rng(7).integers(0, 2**31, 4).tolist()
+        assert draws[learner] == per_learner_rng(7).integers(0, 2**31, 4).tolist()
+    assert draws["ann"] != draws["bob"] and fixed.tolist() not in draws.values()
+
+
+def test_a_name_of_the_instructors_is_never_bound_to_the_learners_kernel():
+    source = _notebook({"practicum": {"judge": "outside"}})
+    source.cells[2].source += "\ncheck = SIZE = lambda *args: None"  # an answer that rebinds what the tests use
+    source.cells[1].source = "from practicum.checks import check\n" + source.cells[1].source
+    assert judge_notebook(source).cells[2].source == f"{BIND}(globals(), ['double', 'HELPER', 'A', 'B'], _practicum_learner)"

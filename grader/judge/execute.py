@@ -13,55 +13,38 @@ kernel runs exactly as ``BudgetedExecute`` runs it.
 """
 
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from traitlets import Dict, Unicode
+from traitlets import Any, Dict, Unicode
 
-from grader.execution import KERNEL_DIED, NOT_RUN, TIMED_OUT, BudgetedExecute, describe_cell, error_output, repeatable_env
-from grader.files import remove_tree
+from grader.execution import KERNEL_DIED, NOT_RUN, TIMED_OUT, BudgetedExecute, describe_cell, error_output
+from grader.judge.kernel import JudgeKernel, start_judge_kernel
 from grader.judge.notebook import is_binding, is_test, judge_notebook, judged_where
 from grader.results import Judged
-from grader.judge.peer import PEER_ENV
-from practicum import paths
-from practicum.runner import QUIET_KERNEL_ARGUMENTS, QuietKernelManager
 from practicum.tidy import read_notebook
 
 #: Where the autograded notebook records how it was judged (``Judged``'s value), and what the judge cost:
 #: ``{"seconds": its wall time, "test_seconds": of which its test cells ran}``.
 JUDGED_KEY = "practicum_judged"
 COST_KEY = "practicum_judge_cost"
-#: The judge kernel's environment beyond the grader's own: headless, quiet, repeatable.
-JUDGE_ENV = {"PRACTICUM_FAST": "1", "TQDM_DISABLE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "agg"}
-
-
 class Judge:
     """The judge's kernel and notebook for one submission, run forward one test cell at a time."""
 
-    def __init__(self, source_nb, connection: dict, exchange: Path, seconds_left, error_on_timeout: dict, env: dict | None = None):
+    def __init__(self, source_nb, kernel: JudgeKernel, peer: dict, seconds_left, error_on_timeout: dict):
+        """``peer``: what ``grader.judge.peer.connect`` reads: the learner's kernel's ``connection`` info,
+        the ``exchange`` folder requests go through, and the ``seed`` of the learner's hidden inputs."""
         self.nb = judge_notebook(source_nb)
-        self.folder = Path(tempfile.mkdtemp(prefix="practicum-judge-"))
-        (self.folder / "peer.json").write_text(json.dumps({"connection": connection, "exchange": str(exchange)}))
-        self.client = NotebookClient(self.nb, kernel_manager_class=QuietKernelManager, allow_errors=True, interrupt_on_timeout=True,
+        self.kernel = kernel
+        kernel.peer_file.write_text(json.dumps(peer))
+        self.client = NotebookClient(self.nb, km=kernel.manager, allow_errors=True, interrupt_on_timeout=True,
                                      timeout_func=seconds_left, error_on_timeout=error_on_timeout,
-                                     extra_arguments=[*QUIET_KERNEL_ARGUMENTS, "--HistoryManager.hist_file=:memory:"],
-                                     resources={"metadata": {"path": str(self.folder)}})
+                                     resources={"metadata": {"path": str(kernel.folder)}})
         self.next = 0  # the judge notebook's next cell to run
         self.seconds = self.test_seconds = 0.0
         self._setup = None
-        self._env = dict(env or os.environ)
-
-    def _start(self) -> None:
-        env = {**JUDGE_ENV, **repeatable_env(), **{key: value for key, value in self._env.items() if key != "PRACTICUM_HOLDOUT_DIR"}}
-        env.update({PEER_ENV: str(self.folder / "peer.json"),
-                    "PRACTICUM_BUILD_DIR": str(self.folder / "build"),
-                    "PYTHONPATH": os.pathsep.join(filter(None, [str(paths.ROOT), os.environ.get("PYTHONPATH")]))})
-        self._setup = self.client.setup_kernel(env=env, cwd=str(self.folder))
-        self._setup.__enter__()
 
     def run_test(self, source_index: int) -> list:
         """Run the test cell that is the ``source_index``-th of the source's code cells; return its outputs.
@@ -78,8 +61,9 @@ class Judge:
             self.seconds += time.perf_counter() - start
 
     def _run_test(self, source_index: int) -> list:
-        if self._setup is None:
-            self._start()
+        if self._setup is None:  # a client of the started kernel (nbclient leaves a kernel it did not start running)
+            self._setup = self.client.setup_kernel()
+            self._setup.__enter__()
         target = source_index + 1  # the judge's first cell connects to the learner's kernel
         failures = []
         while self.next < target:
@@ -105,8 +89,10 @@ class Judge:
         try:
             if self._setup is not None:
                 self._setup.__exit__(None, None, None)
+                if self.client.kc is not None:
+                    self.client.kc.stop_channels()
         finally:
-            remove_tree(self.folder)
+            self.kernel.close()
 
 
 class JudgedExecute(BudgetedExecute):
@@ -115,6 +101,10 @@ class JudgedExecute(BudgetedExecute):
     source_directory = Unicode(help="The course's source folder: <source_directory>/<assignment>/<notebook>.ipynb").tag(config=True)
     source_notebook = Unicode("", help="The instructor's notebook to judge by, when not under source_directory "
                                         "(practicum check: the learner's own, whose tests are the visible ones)").tag(config=True)
+    started_judge = Any(None, help="A grader.judge.kernel.JudgeKernel started ahead for this notebook, or None to start one "
+                                   "at its first test").tag(config=True)
+    hidden_seed = Unicode("", help="The seed of this learner's hidden inputs (practicum.checks.per_learner_rng); '' for the "
+                                   "fixed ones").tag(config=True)
     judge_env = Dict(help="The environment the learner's kernel started from (photos, threads): the judge's starts from it too, "
                           "or from this process's when empty").tag(config=True)
 
@@ -163,7 +153,10 @@ class JudgedExecute(BudgetedExecute):
             info = self.km.get_connection_info(session=False)
             info = {key: value.decode() if isinstance(value, bytes) else value for key, value in info.items()}
             exchange = Path(self.km.connection_file).parent  # the sandbox binds it in: the learner's kernel reads requests there
-            self._judge = Judge(self._judge_args[0], info, exchange, self._seconds_left, self.error_on_timeout, self.judge_env)
+            source = self._judge_args[0]
+            kernel, self.started_judge = self.started_judge or start_judge_kernel(source, self.judge_env or None), None
+            self._judge = Judge(source, kernel, {"connection": info, "exchange": str(exchange), "seed": self.hidden_seed},
+                                self._seconds_left, self.error_on_timeout)
         return self._judge
 
 

@@ -39,8 +39,9 @@ def judged_where(source_nb: NotebookNode) -> Judged:
     return Judged.OUTSIDE if outside else Judged.KERNEL
 
 
-def defined_names(source: str) -> list[str]:
-    """The names a cell defines at its top level: functions, classes, assigned variables, in order."""
+def defined_names(source: str, imports: bool = False) -> list[str]:
+    """The names a cell defines at its top level: functions, classes, assigned variables (and with
+    ``imports``, what its import statements bind), in order."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -63,6 +64,8 @@ def defined_names(source: str) -> list[str]:
             found = [name for target in node.targets for name in targets(target)]
         elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
             found = list(targets(node.target))
+        elif imports and isinstance(node, (ast.Import, ast.ImportFrom)):
+            found = [alias.asname or alias.name.split(".")[0] for alias in node.names]
         else:
             found = []
         names += [name for name in found if name not in names]
@@ -71,13 +74,18 @@ def defined_names(source: str) -> list[str]:
 
 def judge_notebook(source_nb: NotebookNode) -> NotebookNode:
     """The cells the judge runs, in order: connecting to the learner's kernel, then the instructor's
-    code cells with each answer cell replaced by a binding of the names it defines."""
+    code cells with each answer cell replaced by a binding of the names it defines. A name that a cell of
+    the instructor's defines or imports (``check``, ``np``) is never bound to the learner's kernel, even
+    where an answer cell defines it too (``practicum check`` judges by the learner's own notebook)."""
+    instructor = {name for cell in source_nb.cells if cell.cell_type == "code" and not utils.is_solution(cell)
+                  for name in defined_names(cell.source, imports=True)}
     cells = [new_code_cell(f"from grader.judge.peer import bind as {BIND}, connect\n{PEER} = connect()\ndel connect")]
     for cell in source_nb.cells:
         if cell.cell_type != "code":
             continue
         if utils.is_solution(cell):
-            cells.append(new_code_cell(f"{BIND}(globals(), {defined_names(cell.source)!r}, {PEER})", metadata={ROLE: BINDING}))
+            names = [name for name in defined_names(cell.source) if name not in instructor]
+            cells.append(new_code_cell(f"{BIND}(globals(), {names!r}, {PEER})", metadata={ROLE: BINDING}))
         else:
             cells.append(new_code_cell(cell.source, metadata=dict(cell.metadata)))
     return new_notebook(cells=cells, metadata=source_nb.metadata)

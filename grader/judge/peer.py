@@ -29,6 +29,7 @@ from jupyter_client import BlockingKernelClient
 
 from grader.files import Refused, read_regular
 from grader.judge import wire
+from practicum.checks import HIDDEN_SEED_ENV
 
 #: The largest reply read back from the learner's kernel.
 MAX_REPLY_BYTES = 512 * 2**20
@@ -187,8 +188,11 @@ class Remote:
 
 
 def connect() -> Learner:
-    """A client of the learner's kernel, from the file that ``$PRACTICUM_JUDGE_PEER`` names (the grader wrote it)."""
+    """A client of the learner's kernel, from the file that ``$PRACTICUM_JUDGE_PEER`` names (the grader wrote it);
+    the seed of the learner's hidden inputs goes into this kernel's environment."""
     peer = json.loads(Path(os.environ[PEER_ENV]).read_text())
+    if peer.get("seed"):  # the hidden tests draw this learner's inputs (practicum.checks.per_learner_rng)
+        os.environ[HIDDEN_SEED_ENV] = peer["seed"]
     return Learner(peer["connection"], Path(peer["exchange"]))
 
 
