@@ -103,7 +103,6 @@ def rows_for(course_root: Path, learner: str, assignment_id: str, failure: str, 
         graded = read_notebook(graded_path) if graded_path.exists() else nbformat.v4.new_notebook()
         matched = graded.metadata.get(MATCH_KEY, {}).get("matched", {})
         tampering = graded.metadata.get(MATCH_KEY, {}).get("tampering", [])
-        judged = Judged(graded.metadata[JUDGED_KEY]) if graded.metadata.get(JUDGED_KEY) else None
         secrets = gradebook.locked_sources(gradebook.db_url(course_root), notebook, assignment_id)
         submitted = {c.metadata.nbgrader["grade_id"]: c for c in graded.cells if "grade_id" in c.metadata.get("nbgrader", {})}
         problem = unreadable.get(notebook) or ("" if graded_path.exists() else failure or "notebook not submitted")
@@ -125,8 +124,14 @@ def rows_for(course_root: Path, learner: str, assignment_id: str, failure: str, 
             scored = submitted[grade_id].metadata.get(SCORE_KEY, {}) if grade_id in submitted else {}
             rows.append(GradeRow(learner, assignment_id, exercise_name(assignment, notebook, grade_id), points,
                                  float(meta.get("points", 0)), status, reason, message, matched="" if how == BY_ID else how,
-                                 holdout_accuracy=scored.get("holdout_accuracy"), judged=judged if meta.get("grade") else None))
+                                 holdout_accuracy=scored.get("holdout_accuracy"), judged=_judged(submitted.get(grade_id))))
     return rows
+
+
+def _judged(cell) -> Judged | None:
+    """Where the test cell was decided, as ``JudgedExecute`` recorded it; None for a cell no test ran in."""
+    value = cell.metadata.get(JUDGED_KEY) if cell is not None else None
+    return Judged(value) if value in {judged.value for judged in Judged} else None
 
 
 def _outcome(cell, score: gradebook.Score | None, problem: str, secret: str) -> tuple[float, Status, str, str]:

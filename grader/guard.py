@@ -22,8 +22,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from grader.execution import broke_the_run, error_output
-from grader.judge.notebook import judged_where
-from grader.results import Judged
+from grader.judge.notebook import judged_outside
 from practicum.tidy import read_notebook
 
 NOT_AS_WRITTEN = "TestNotRun"
@@ -131,26 +130,28 @@ def guarded(source: str, name: str, token: str) -> str:
 
 class GuardTests(NbGraderPreprocessor):
     """Before execution: the capture code goes in front of the first code cell, the prelude in front
-    of every automatically graded test cell. ``UnguardTests`` takes both out again afterwards."""
+    of every automatically graded test cell that runs in the learner's kernel (not those the judge
+    decides, ``grader.judge``). ``UnguardTests`` takes both out again afterwards."""
 
     source_directory = Unicode(help="The course's source folder: <source_directory>/<assignment>/<notebook>.ipynb").tag(config=True)
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         source_nb = read_notebook(Path(self.source_directory) / info["assignment"] / f"{info['notebook']}.ipynb")
-        if judged_where(source_nb) is Judged.OUTSIDE:  # its tests never run in the learner's kernel
+        outside = judged_outside(source_nb)  # the tests the judge decides never run in the learner's kernel
+        code = [cell for cell in nb.cells if cell.cell_type == "code"]
+        guarded_tests = [cell for cell in code if utils.is_grade(cell) and not utils.is_solution(cell)
+                         and cell.metadata.nbgrader.get("grade_id") not in outside]
+        if not guarded_tests:
             return nb, resources
         name = nonce_name()
         resources["guard"] = {"name": name, "capture": capture_source(source_nb, name)}
-        code = [cell for cell in nb.cells if cell.cell_type == "code"]
-        if code:
-            code[0].source = resources["guard"]["capture"] + code[0].source
+        code[0].source = resources["guard"]["capture"] + code[0].source
         resources["guard"]["tokens"] = {}
-        for cell in code:
-            if utils.is_grade(cell) and not utils.is_solution(cell):
-                token = secrets.token_hex(8)
-                resources["guard"]["tokens"][cell.metadata.nbgrader["grade_id"]] = token
-                cell.source = guarded(cell.source, name, token)
+        for cell in guarded_tests:
+            token = secrets.token_hex(8)
+            resources["guard"]["tokens"][cell.metadata.nbgrader["grade_id"]] = token
+            cell.source = guarded(cell.source, name, token)
         return nb, resources
 
 

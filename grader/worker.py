@@ -34,10 +34,10 @@ from grader.execution import QUIET_FAST_ENV, repeatable_env
 from grader.files import remove_tree
 from grader.jobs import AssignmentSource, GradingSettings, PhotoArchive, SubmissionJob, SubmissionResult, hidden_inputs_seed
 from grader.judge.kernel import JudgeSlot
-from grader.judge.notebook import judged_where
+from grader.judge.notebook import judged_outside
 from grader.kernels import KernelSlot, Watchdog
 from grader.restore import prepared
-from grader.results import GradeRow, Judged, Status
+from grader.results import GradeRow, Status
 from practicum import paths
 from practicum.tidy import NotebookError, read_notebook
 
@@ -97,7 +97,7 @@ class _Course:
                          for notebook in source.notebooks}
         first = read_notebook(root / "source" / source.id / f"{source.notebooks[0]}.ipynb")
         #: the instructor's notebook whose judge a worker starts ahead, when it is judged outside the kernel
-        self.judged = first if judged_where(first) is Judged.OUTSIDE else None
+        self.judged = first if judged_outside(first) else None
         self.fingerprint = source.fingerprint
 
     def hand_in(self, job: SubmissionJob) -> dict[str, str]:

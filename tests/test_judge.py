@@ -9,7 +9,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader.judge import wire
-from grader.judge.notebook import BIND, defined_names, judge_notebook, judged_where
+from grader.judge.notebook import BIND, defined_names, judge_notebook, judged_outside, judged_where
 from grader.results import Judged
 from grader.judge.peer import LearnerError, learner_error
 
@@ -120,10 +120,11 @@ def test_the_judges_notebook_runs_the_instructors_cells_and_binds_the_answers():
     assert "return 2 * x" not in "".join(sources) and sources[3].startswith("assert double(2) == 4")
 
 
-def test_a_notebook_is_judged_outside_only_when_every_test_says_so():
-    assert judged_where(_notebook({"practicum": {"judge": "outside"}}, {"practicum": {"judge": "outside"}})) is Judged.OUTSIDE
-    assert judged_where(_notebook({"practicum": {"judge": "outside"}}, {})) is Judged.KERNEL
-    assert judged_where(_notebook()) is Judged.KERNEL
+def test_a_test_is_judged_outside_when_its_metadata_says_so():
+    assert judged_outside(_notebook({"practicum": {"judge": "outside"}}, {"practicum": {"judge": "outside"}})) == {"test_0", "test_1"}
+    mixed = _notebook({"practicum": {"judge": "outside"}}, {})
+    assert judged_outside(mixed) == {"test_0"} and judged_where(mixed.cells[-1]) is Judged.KERNEL
+    assert judged_outside(_notebook()) == set()
 
 
 def test_defined_names():

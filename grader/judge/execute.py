@@ -22,12 +22,12 @@ from traitlets import Any, Dict, Unicode
 
 from grader.execution import KERNEL_DIED, NOT_RUN, TIMED_OUT, BudgetedExecute, describe_cell, error_output
 from grader.judge.kernel import JudgeKernel, start_judge_kernel
-from grader.judge.notebook import is_binding, is_test, judge_notebook, judged_where
+from grader.judge.notebook import is_binding, is_test, judge_notebook, judged_outside
 from grader.results import Judged
 from practicum.tidy import read_notebook
 
-#: Where the autograded notebook records how it was judged (``Judged``'s value), and what the judge cost:
-#: ``{"seconds": its wall time, "test_seconds": of which its test cells ran}``.
+#: Where each test cell of the autograded notebook records where it was decided (``Judged``'s value), and where
+#: the notebook records what the judge cost: ``{"seconds": its wall time, "test_seconds": of which its test cells ran}``.
 JUDGED_KEY = "practicum_judged"
 COST_KEY = "practicum_judge_cost"
 class Judge:
@@ -109,13 +109,14 @@ class JudgedExecute(BudgetedExecute):
                           "or from this process's when empty").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
-        self._judge, self._judge_args = None, None
+        self._judge, self._source, self._outside = None, None, {}
         source = read_notebook(self.source_notebook) if self.source_notebook else _source_notebook(self.source_directory, resources)
-        judged = judged_where(source) if source is not None else Judged.KERNEL
-        nb.metadata[JUDGED_KEY] = judged.value
-        if judged is Judged.OUTSIDE:
+        if source is not None:
             code = [cell for cell in source.cells if cell.cell_type == "code"]
-            self._judge_args = (source, {cell.metadata.nbgrader["grade_id"]: index for index, cell in enumerate(code) if is_test(cell)})
+            outside = judged_outside(source)
+            self._source = source
+            self._outside = {cell.metadata.nbgrader["grade_id"]: index for index, cell in enumerate(code)
+                             if is_test(cell) and cell.metadata.nbgrader["grade_id"] in outside}
         try:
             return super().preprocess(nb, resources, km)
         finally:
@@ -125,16 +126,20 @@ class JudgedExecute(BudgetedExecute):
                 self._judge = None
 
     def preprocess_cell(self, cell, resources, index):
-        if self._judge_args is None or not is_test(cell) or self._broken is not None:
+        cell.metadata.pop(JUDGED_KEY, None)  # only this step writes it, never the learner's notebook
+        if not is_test(cell):
             return super().preprocess_cell(cell, resources, index)
-        position = self._judge_args[1].get(cell.metadata.nbgrader["grade_id"])
-        if position is None:  # not a test of the instructor's: nothing to judge it by
-            cell.outputs = [error_output(NOT_RUN, "not run: this test cell is not in the instructor's notebook")]
-            return cell, resources
+        grade_id = cell.metadata.nbgrader.get("grade_id")
+        if grade_id not in self._outside:
+            cell.metadata[JUDGED_KEY] = Judged.KERNEL.value
+            return super().preprocess_cell(cell, resources, index)
+        cell.metadata[JUDGED_KEY] = Judged.OUTSIDE.value
+        if self._broken is not None:
+            return super().preprocess_cell(cell, resources, index)  # not run, and says why
         try:
             judge = self._judge_for()
-            cell.outputs = judge.run_test(position)
-            timing = judge.nb.cells[position + 1].metadata.get("execution")
+            cell.outputs = judge.run_test(self._outside[grade_id])
+            timing = judge.nb.cells[self._outside[grade_id] + 1].metadata.get("execution")
             if timing:  # when the test ran, as nbclient records it for a cell run here
                 cell.metadata["execution"] = dict(timing)
         except DeadKernelError:
@@ -153,9 +158,8 @@ class JudgedExecute(BudgetedExecute):
             info = self.km.get_connection_info(session=False)
             info = {key: value.decode() if isinstance(value, bytes) else value for key, value in info.items()}
             exchange = Path(self.km.connection_file).parent  # the sandbox binds it in: the learner's kernel reads requests there
-            source = self._judge_args[0]
-            kernel, self.started_judge = self.started_judge or start_judge_kernel(source, self.judge_env or None), None
-            self._judge = Judge(source, kernel, {"connection": info, "exchange": str(exchange), "seed": self.hidden_seed},
+            kernel, self.started_judge = self.started_judge or start_judge_kernel(self._source, self.judge_env or None), None
+            self._judge = Judge(self._source, kernel, {"connection": info, "exchange": str(exchange), "seed": self.hidden_seed},
                                 self._seconds_left, self.error_on_timeout)
         return self._judge
 

@@ -3,10 +3,9 @@
 The judge runs the instructor's own cells (imports, parameters, data, helpers, the test cells with
 their hidden parts) and none of the learner's code: where the instructor's notebook has an answer
 cell, the judge binds the names that answer defines to the learner's kernel (``grader.judge.peer``).
-A notebook is judged this way when every one of its automatically graded test cells says so in its
-metadata, ``{"practicum": {"judge": "outside"}}``: its author has written it to read the learner's
-answers as data and stand-ins only. Any other notebook is graded in the learner's kernel, as nbgrader
-grades it, and the grade table says which (``Judged``).
+A test cell is judged this way when its metadata says so, ``{"practicum": {"judge": "outside"}}``:
+its author has written it to read the learner's answers as data and stand-ins only. Any other test
+cell runs in the learner's kernel, as nbgrader runs it, and the grade table says which (``Judged``).
 """
 
 import ast
@@ -33,10 +32,14 @@ def is_binding(cell: NotebookNode) -> bool:
     return cell.metadata.get(ROLE) == BINDING
 
 
-def judged_where(source_nb: NotebookNode) -> Judged:
-    tests = [cell for cell in source_nb.cells if is_test(cell)]
-    outside = tests and all(cell.metadata.get("practicum", {}).get("judge") == Judged.OUTSIDE.value for cell in tests)
-    return Judged.OUTSIDE if outside else Judged.KERNEL
+def judged_where(cell: NotebookNode) -> Judged:
+    """Where the instructor's test cell ``cell`` is decided: outside when its metadata says so."""
+    return Judged.OUTSIDE if cell.metadata.get("practicum", {}).get("judge") == Judged.OUTSIDE.value else Judged.KERNEL
+
+
+def judged_outside(source_nb: NotebookNode) -> set[str]:
+    """The grade ids of the instructor's test cells that the judge decides."""
+    return {cell.metadata.nbgrader["grade_id"] for cell in source_nb.cells if is_test(cell) and judged_where(cell) is Judged.OUTSIDE}
 
 
 def defined_names(source: str, imports: bool = False) -> list[str]:
