@@ -32,7 +32,9 @@ from traitlets import Any, Bool, Dict, Float, Unicode
 
 from grader.confine import Limits
 from grader.execution import BUDGET_KEY, error_output
-from grader.files import Refused, read_regular, size_text
+from grader.files import Refused, read_regular, remove_tree, size_text
+from grader.judge.execute import JUDGE_MODELS_KEY, JUDGED_KEY
+from grader.results import Judged
 from grader.sandbox import bwrap_command, confine_command
 from practicum import paths
 from practicum.handin import SUFFIXES
@@ -174,6 +176,15 @@ class ScoreHoldout(NbGraderPreprocessor):
                                     "preprocessor's own log").tag(config=True)
 
     def preprocess(self, nb, resources):
+        judged = resources.pop(JUDGE_MODELS_KEY, None)  # the models the judge's tests handed in (grader.judge)
+        self._judged_models = Path(judged) if judged else None
+        try:
+            return self._preprocess(nb, resources)
+        finally:
+            if self._judged_models is not None:
+                remove_tree(self._judged_models.parent)
+
+    def _preprocess(self, nb, resources):
         if self.source_directory:
             info = resources["nbgrader"]
             self._tests = holdout_tests(read_notebook(Path(self.source_directory) / info["assignment"] / f"{info['notebook']}.ipynb"))
@@ -214,9 +225,13 @@ class ScoreHoldout(NbGraderPreprocessor):
             return cell, resources
         photos = "the instructor's photos" if self.holdout else "the validation photos (the grader uses the instructor's)"
         with tempfile.TemporaryDirectory(prefix="practicum-model-") as folder:
-            try:
-                model_file = copy_handed_in(Path(self.models_directory), test.model, Path(folder),
-                                            Path(self.workspace) if self.workspace else None)
+            judged = cell.metadata.get(JUDGED_KEY) == Judged.OUTSIDE.value and self._judged_models is not None
+            try:  # a model the judge's test rebuilt and handed in lies in a folder of the grader's; one that stayed in
+                #   the learner's kernel (a scikit-learn pipeline behind a handle) was handed in there, in the workspace
+                model_file = copy_handed_in(self._judged_models, test.model, Path(folder)) if judged else None
+                if model_file is None:
+                    model_file = copy_handed_in(Path(self.models_directory), test.model, Path(folder),
+                                                Path(self.workspace) if self.workspace else None)
             except Refused as why:
                 cell.outputs.append(error_output(SCORE_FAILED, f"the model handed in as {test.model!r} was not scored: {why}"))
                 return cell, resources

@@ -155,3 +155,34 @@ def test_a_name_of_the_instructors_is_never_bound_to_the_learners_kernel():
     source.cells[2].source += "\ncheck = SIZE = lambda *args: None"  # an answer that rebinds what the tests use
     source.cells[1].source = "from practicum.checks import check\n" + source.cells[1].source
     assert judge_notebook(source).cells[2].source == f"{BIND}(globals(), ['double', 'HELPER', 'A', 'B'], _practicum_learner)"
+
+
+def test_a_keras_model_crosses_as_its_configuration_and_weights_and_is_rebuilt_in_safe_mode():
+    import keras
+
+    model = keras.Sequential([keras.Input((6, 6, 3)), keras.layers.Rescaling(1 / 255), keras.layers.Conv2D(2, 3, activation="relu"),
+                              keras.layers.Flatten(), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
+    model.fit(np.random.default_rng(0).uniform(0, 255, (4, 6, 6, 3)), np.array([0, 1, 0, 1]), epochs=1, verbose=0)
+    model.layers[1].trainable = False
+    back = roundtrip({"model": model})["model"]
+    photos = np.random.default_rng(1).uniform(0, 255, (2, 6, 6, 3)).astype("float32")
+    assert isinstance(back, keras.Sequential) and back is not model
+    np.testing.assert_allclose(back.predict(photos, verbose=0), model.predict(photos, verbose=0), rtol=1e-6)
+    assert [layer.trainable for layer in back.layers] == [layer.trainable for layer in model.layers]
+    assert back.loss == "binary_crossentropy" and int(back.optimizer.iterations) == int(model.optimizer.iterations) == 1
+    with pytest.raises(wire.NotData, match="Keras layers only"):  # code in a model never runs on the other side
+        roundtrip(keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda t: t * 2)]))
+
+
+def test_a_data_set_of_the_instructors_crosses_by_its_name(tmp_path):
+    made_by_a_locked_cell = object()
+    payload = wire.encode([made_by_a_locked_cell], reference=lambda item: "train_data" if item is made_by_a_locked_cell else None)
+    assert wire.decode(payload, named={"train_data": "the learner's own train_data"}.__getitem__) == ["the learner's own train_data"]
+
+
+def test_seeded_seeds_where_the_function_runs():
+    from practicum.checks import seeded
+
+    draw = lambda: np.asarray(__import__("keras").random.uniform((3,)))  # noqa: E731
+    assert np.array_equal(seeded(5, draw), seeded(5, draw)) and not np.array_equal(seeded(5, draw), seeded(6, draw))

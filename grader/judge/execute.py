@@ -13,6 +13,8 @@ kernel runs exactly as ``BudgetedExecute`` runs it.
 """
 
 import json
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,6 +32,9 @@ from practicum.tidy import read_notebook
 #: the notebook records what the judge cost: ``{"seconds": its wall time, "test_seconds": of which its test cells ran}``.
 JUDGED_KEY = "practicum_judged"
 COST_KEY = "practicum_judge_cost"
+#: Where the resources name a folder of the grader's holding the models the judge's tests handed in (``hand_in``
+#: of a model rebuilt in the judge): ``grader.holdout.ScoreHoldout`` scores those, and removes the folder.
+JUDGE_MODELS_KEY = "practicum_judge_models"
 class Judge:
     """The judge's kernel and notebook for one submission, run forward one test cell at a time."""
 
@@ -122,6 +127,9 @@ class JudgedExecute(BudgetedExecute):
         finally:
             if self._judge is not None:
                 nb.metadata[COST_KEY] = {"seconds": round(self._judge.seconds, 3), "test_seconds": round(self._judge.test_seconds, 3)}
+                handed_in = self._judge.kernel.folder / "build" / "models"
+                if handed_in.is_dir() and resources is not None:
+                    resources[JUDGE_MODELS_KEY] = shutil.copytree(handed_in, Path(tempfile.mkdtemp(prefix="practicum-judged-models-")) / "models")
                 self._judge.close()
                 self._judge = None
 

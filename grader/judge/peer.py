@@ -79,6 +79,7 @@ class Learner:
         self.client.load_connection_info(connection)
         self.client.start_channels()
         self.server = f"_practicum_judge_{secrets.token_hex(6)}"
+        self.namespace: dict = {}  # the judge's globals, once bind() has seen them
         self.source = Path(wire.__file__).read_text()
 
     def close(self) -> None:
@@ -90,7 +91,7 @@ class Learner:
         request, reply = self.exchange / f"request-{token}.npz", self.exchange / f"reply-{token}.npz"
         descriptor = os.open(request, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         with os.fdopen(descriptor, "wb") as stream:
-            stream.write(wire.encode(message, reference=lambda item: item.handle_id if isinstance(item, Remote) else None,
+            stream.write(wire.encode(message, reference=self._reference,
                                      recipe=estimator_recipe))
         try:
             self._run(f"try:\n    {self.server}\nexcept NameError:\n    {self.server} = {{}}\n    exec({self.source!r}, {self.server})\n"
@@ -111,6 +112,14 @@ class Learner:
             name, text = (list(answer["error"]) + ["", ""])[:2]
             raise learner_error(str(name), str(text))
         return answer["value"]
+
+    def _reference(self, item) -> int | str | None:
+        """How an argument that is not data reaches the learner's kernel: the handle a Remote stands for, or
+        the name of the judge's global it is (``train_data``: the learner's kernel made its own from the same
+        locked cell); None when it cannot cross."""
+        if isinstance(item, Remote):
+            return item.handle_id
+        return next((name for name, value in self.namespace.items() if value is item and not name.startswith("_")), None)
 
     def _run(self, code: str) -> None:
         """Execute ``code`` in the learner's kernel and wait for it, echoing what it prints to stdout."""
@@ -180,6 +189,10 @@ class Remote:
         """``practicum.handin.hand_in`` run where the model is: the file lands in the learner's workspace."""
         return Path(self._learner.request({"op": "hand_in", **self._target, "as": name}))
 
+    def _practicum_seeded_call(self, seed: int, args, kwargs):
+        """``practicum.checks.seeded`` run where the answer is: its kernel seeded, then the call."""
+        return self._learner.request({"op": "call", **self._target, "args": list(args), "kwargs": kwargs, "seed": int(seed)})
+
     def _practicum_calls_to(self, watched, args, kwargs):
         """``practicum.checks.calls_to`` run where the answer is: (result, names of ``watched`` it called)."""
         result, names = self._learner.request({"op": "calls_to", **self._target, "args": list(args), "kwargs": kwargs,
@@ -198,6 +211,7 @@ def connect() -> Learner:
 
 def bind(namespace: dict, names: list[str], peer: Learner) -> None:
     """Put the stand-ins for the learner's ``names`` into the judge's ``namespace`` (see the module's docstring)."""
+    peer.namespace = namespace
     for name in names:
         namespace.pop(name, None)
         try:

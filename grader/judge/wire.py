@@ -2,9 +2,12 @@
 
 A value crosses as one ``.npz`` file read with ``allow_pickle=False``: its arrays, and a JSON
 description of the structure around them. Data is ``None``, booleans, numbers, strings, numpy
-arrays (of numbers, booleans or strings) and lists, tuples and dicts of those. Anything else (a
-fitted model, a Keras layer) stays where it was made and crosses as a *handle*: a number that names
-it in the kernel that keeps it, with its type's name and whether it can be called.
+arrays (of numbers, booleans or strings) and lists, tuples and dicts of those. A Keras layer or model
+crosses as data too: its configuration (JSON), its weights (arrays) and its compile configuration,
+built anew on the other side by Keras in safe mode (Keras' own classes only: no Lambda layer, no
+class of the learner's). Anything else (a fitted scikit-learn model) stays where it was made and
+crosses as a *handle*: a number that names it in the kernel that keeps it, with its type's name and
+whether it can be called.
 
 This module is also the learner's side of the conversation: the judge sends its source to the
 learner's kernel, which runs ``serve`` for each request (see ``grader.judge.peer``). It imports
@@ -34,7 +37,9 @@ class NotData(TypeError):
 def encode(value, handle=None, reference=None, recipe=None) -> bytes:
     """``value`` as npz bytes. ``handle(obj)`` gives a handle's description ``{"id", "type", "callable"}``
     for an object that is not data; without it, such an object raises NotData. ``reference(obj)`` gives
-    the id of the handle that ``obj`` stands for (the judge sends a handle back), or None. ``recipe(obj)``
+    the id of the handle that ``obj`` stands for (the judge sends a handle back), or the name of the
+    notebook global it is (a data set the instructor's cells made, which the learner's kernel made too
+    under the same name), or None. ``recipe(obj)``
     gives ``(module, class name, parameters)`` for an object the other side builds anew (a scikit-learn
     estimator the judge passes to an answer: built where the answer runs), or None."""
     arrays: dict[str, np.ndarray] = {}
@@ -63,9 +68,13 @@ def encode(value, handle=None, reference=None, recipe=None) -> bytes:
             return {"t": type(item).__name__, "v": [walk(x, depth + 1) for x in item]}
         if type(item) is dict:
             return {"t": "dict", "v": [[walk(k, depth + 1), walk(v, depth + 1)] for k, v in item.items()]}
-        number = reference(item) if reference is not None else None
-        if number is not None:
-            return {"t": "ref", "v": int(number)}
+        if is_keras_layer(item):
+            return {"t": "keras", "v": walk(keras_state(item), depth + 1)}
+        found = reference(item) if reference is not None else None
+        if isinstance(found, int):
+            return {"t": "ref", "v": found}
+        if isinstance(found, str):
+            return {"t": "global", "v": found}
         how = recipe(item) if recipe is not None else None
         if how is not None:
             module, name, parameters = how
@@ -80,9 +89,10 @@ def encode(value, handle=None, reference=None, recipe=None) -> bytes:
     return buffer.getvalue()
 
 
-def decode(payload: bytes, handle=None, reference=None, build_new=None):
+def decode(payload: bytes, handle=None, reference=None, build_new=None, named=None):
     """The value ``encode`` wrote. ``handle(description)`` makes the object that stands for a handle;
-    ``reference(id)`` gives back the object a handle id names (the kernel that keeps it);
+    ``reference(id)`` gives back the object a handle id names (the kernel that keeps it); ``named(name)``
+    the notebook global of that name (the learner's kernel);
     ``build_new(module, class name, parameters)`` builds an object sent as a recipe. Raises NotData for
     anything malformed or not data."""
     try:
@@ -124,6 +134,13 @@ def decode(payload: bytes, handle=None, reference=None, build_new=None):
             return handle(value)
         if kind == "ref" and reference is not None and type(value) is int:
             return reference(value)
+        if kind == "global" and named is not None and type(value) is str:
+            return named(value)
+        if kind == "keras":
+            state = build(value, depth + 1)
+            if type(state) is not dict or set(state) != {"config", "weights", "compile", "iterations"}:
+                raise NotData("malformed message")
+            return keras_from_state(state)
         if kind == "new" and build_new is not None and type(value) is list and len(value) == 3:
             parameters = build(value[2], depth + 1)
             if type(value[0]) is str and type(value[1]) is str and type(parameters) is dict:
@@ -131,6 +148,47 @@ def decode(payload: bytes, handle=None, reference=None, build_new=None):
         raise NotData("malformed message")
 
     return build(structure, 0)
+
+
+def is_keras_layer(item) -> bool:
+    """A Keras layer or model (of Keras' classes or a subclass of them)."""
+    return any(cls.__name__ == "Layer" and cls.__module__.split(".")[0] == "keras" for cls in type(item).__mro__)
+
+
+def keras_state(layer) -> dict:
+    """A Keras layer or model as data: its configuration (JSON, with every layer's ``trainable``), its weights,
+    and for a compiled model its compile configuration and its optimiser's step count."""
+    import keras
+
+    optimizer = getattr(layer, "optimizer", None)
+    compiled = layer.get_compile_config() if callable(getattr(layer, "get_compile_config", None)) and optimizer is not None else None
+    iterations = getattr(optimizer, "iterations", None)
+    return {"config": json.dumps(keras.saving.serialize_keras_object(layer)),
+            "weights": [np.asarray(keras.ops.convert_to_numpy(weight)) for weight in layer.weights],
+            "compile": json.dumps(compiled) if compiled else "",
+            "iterations": int(keras.ops.convert_to_numpy(iterations)) if iterations is not None else -1}
+
+
+def keras_from_state(state: dict):
+    """The layer or model ``keras_state`` described, built anew by Keras in safe mode: only Keras' own classes,
+    no code from the message. Raises NotData for a configuration Keras will not build (a Lambda layer, a class
+    of the learner's own)."""
+    import keras
+
+    try:
+        layer = keras.saving.deserialize_keras_object(json.loads(state["config"]), safe_mode=True)
+        if state["weights"]:
+            for weight, value in zip(layer.weights, state["weights"], strict=True):
+                weight.assign(value)
+        if state["compile"]:
+            layer.compile_from_config(json.loads(state["compile"]))
+            if state["iterations"] >= 0:
+                layer.optimizer.build(layer.trainable_variables)
+                layer.optimizer.iterations.assign(state["iterations"])
+    except Exception as error:  # noqa: BLE001 — whatever Keras refuses, the message says so in one line
+        raise NotData(f"a Keras model that cannot be rebuilt from Keras' own layers ({type(error).__name__}: "
+                      f"{str(error)[:200]}); build it from Keras layers only, no Lambda layer or layer class of your own") from None
+    return layer
 
 
 def _build_new(module: str, name: str, parameters: dict):
@@ -156,7 +214,7 @@ def serve(request_file: str, reply_file: str, namespace: dict, kept: dict) -> No
 
     try:
         with open(request_file, "rb") as stream:
-            request = decode(stream.read(), reference=lambda number: kept[number], build_new=_build_new)
+            request = decode(stream.read(), reference=lambda number: kept[number], build_new=_build_new, named=lambda name: namespace[name])
         if "name" in request and request["name"] not in namespace:
             raise NameError(f"name {request['name']!r} is not defined")
         target = namespace[request["name"]] if "name" in request else kept[request["handle"]]
@@ -164,6 +222,10 @@ def serve(request_file: str, reply_file: str, namespace: dict, kept: dict) -> No
         if operation == "value":
             value = target
         elif operation == "call":
+            if request.get("seed") is not None:  # practicum.checks.seeded: the same random state, whatever ran before
+                import keras
+
+                keras.utils.set_random_seed(int(request["seed"]))
             value = target(*request["args"], **request["kwargs"])
         elif operation == "getattr":
             value = getattr(target, request["attribute"])
