@@ -34,6 +34,8 @@ BUDGET_KEY = "practicum_budget"
 #: The kernel's environment for headless runs: FAST mode, and no progress bars or TensorFlow logging
 #: on stderr (nbgrader scores a test cell that wrote to stderr as 0).
 QUIET_FAST_ENV = {"PRACTICUM_FAST": "1", "TQDM_DISABLE": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+#: Seconds a kernel (the learner's or the judge's) may take to answer at first.
+STARTUP_SECONDS = 180
 #: Threads a kernel's numerical libraries use when grading or checking, whatever the machine's cores,
 #: the number of kernels at once or a Dask worker's settings (``practicum grade --threads``).
 GRADING_THREADS = 2
@@ -76,6 +78,9 @@ class BudgetedExecute(Execute):
     max_output_bytes = Integer(2_000_000, help="Output a cell keeps; the rest is dropped with a note.").tag(config=True)
     extra_arguments = List(QUIET_KERNEL_ARGUMENTS).tag(config=True)  # see practicum.runner
     started_kernel = Any(None, help="A grader.kernels.Kernel started ahead for this notebook, or None to start one").tag(config=True)
+    # a kernel that boots while both cores grade other submissions (each with its judge) may take longer than
+    # nbclient's 60 s to answer at first: seen once in CI. The notebook's budget starts with its first cell, not here.
+    startup_timeout = Integer(STARTUP_SECONDS, help="Seconds a kernel may take to answer at first").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._output_bytes = {}  # cell index → bytes of output kept so far

@@ -22,7 +22,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets import Any, Dict, Unicode
 
-from grader.execution import KERNEL_DIED, NOT_RUN, TIMED_OUT, BudgetedExecute, describe_cell, error_output
+from grader.execution import KERNEL_DIED, NOT_RUN, STARTUP_SECONDS, TIMED_OUT, BudgetedExecute, describe_cell, error_output
 from grader.judge.kernel import JudgeKernel, start_judge_kernel
 from grader.judge.notebook import is_binding, is_test, judge_notebook, judged_outside
 from grader.results import Judged
@@ -44,7 +44,7 @@ class Judge:
         self.nb = judge_notebook(source_nb)
         self.kernel = kernel
         kernel.peer_file.write_text(json.dumps(peer))
-        self.client = NotebookClient(self.nb, km=kernel.manager, allow_errors=True, interrupt_on_timeout=True,
+        self.client = NotebookClient(self.nb, km=kernel.manager, allow_errors=True, interrupt_on_timeout=True, startup_timeout=STARTUP_SECONDS,
                                      timeout_func=seconds_left, error_on_timeout=error_on_timeout,
                                      resources={"metadata": {"path": str(kernel.folder)}})
         self.next = 0  # the judge notebook's next cell to run
