@@ -15,6 +15,12 @@ from pathlib import Path
 from grader.results import GradeRow, Status
 
 
+def source_notebook_path(source_directory: str | Path, resources: dict) -> Path:
+    """The instructor's copy of the notebook an nbgrader step is processing: ``<source>/<assignment>/<notebook>.ipynb``."""
+    info = resources["nbgrader"]
+    return Path(source_directory) / info["assignment"] / f"{info['notebook']}.ipynb"
+
+
 @dataclass(frozen=True)
 class Assignment:
     id: str

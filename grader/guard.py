@@ -14,13 +14,13 @@ what ``grader.tamper`` flags for a human, and what the sandbox keeps from leavin
 
 import ast
 import secrets
-from pathlib import Path
 
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
+from grader.course import source_notebook_path
 from grader.execution import broke_the_run, error_output
 from grader.judge.notebook import judged_outside
 from practicum.tidy import read_notebook
@@ -136,8 +136,7 @@ class GuardTests(NbGraderPreprocessor):
     source_directory = Unicode(help="The course's source folder: <source_directory>/<assignment>/<notebook>.ipynb").tag(config=True)
 
     def preprocess(self, nb, resources):
-        info = resources["nbgrader"]
-        source_nb = read_notebook(Path(self.source_directory) / info["assignment"] / f"{info['notebook']}.ipynb")
+        source_nb = read_notebook(source_notebook_path(self.source_directory, resources))
         outside = judged_outside(source_nb)  # the tests the judge decides never run in the learner's kernel
         code = [cell for cell in nb.cells if cell.cell_type == "code"]
         guarded_tests = [cell for cell in code if utils.is_grade(cell) and not utils.is_solution(cell)

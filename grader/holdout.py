@@ -30,6 +30,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Any, Bool, Dict, Float, Unicode
 
+from grader.course import source_notebook_path
 from grader.confine import Limits
 from grader.execution import BUDGET_KEY, error_output
 from grader.files import Refused, read_regular, remove_tree, size_text
@@ -186,8 +187,7 @@ class ScoreHoldout(NbGraderPreprocessor):
 
     def _preprocess(self, nb, resources):
         if self.source_directory:
-            info = resources["nbgrader"]
-            self._tests = holdout_tests(read_notebook(Path(self.source_directory) / info["assignment"] / f"{info['notebook']}.ipynb"))
+            self._tests = holdout_tests(read_notebook(source_notebook_path(self.source_directory, resources)))
         else:
             self._tests = holdout_tests(nb)
         self._photos = {}

@@ -12,7 +12,6 @@ changing a score, and a person decides about the rest.
 """
 
 import ast
-from pathlib import Path
 
 from IPython.core.inputtransformer2 import TransformerManager
 from nbformat import NotebookNode
@@ -21,6 +20,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from grader.build import released_source
+from grader.course import source_notebook_path
 from grader.restore import MATCH_KEY
 
 FORBIDDEN_MODULES = {"ctypes", "gc", "inspect", "linecache", "importlib", "builtins", "IPython", "ipykernel", "traceback",
@@ -191,8 +191,7 @@ class FlagTampering(NbGraderPreprocessor):
     source_directory = Unicode(help="The course's source folder: <source_directory>/<assignment>/<notebook>.ipynb").tag(config=True)
 
     def preprocess(self, nb, resources):
-        info = resources["nbgrader"]
-        released = released_source(Path(self.source_directory) / info["assignment"] / f"{info['notebook']}.ipynb")
+        released = released_source(source_notebook_path(self.source_directory, resources))
         record = nb.metadata.setdefault(MATCH_KEY, {})
         record["tampering"] = record.get("suspicious", []) + scan(nb, released)
         return nb, resources

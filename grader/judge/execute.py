@@ -22,6 +22,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets import Any, Dict, Unicode
 
+from grader.course import source_notebook_path
 from grader.execution import KERNEL_DIED, NOT_RUN, STARTUP_SECONDS, TIMED_OUT, BudgetedExecute, describe_cell, error_output
 from grader.judge.kernel import JudgeKernel, start_judge_kernel
 from grader.judge.notebook import is_binding, is_test, judge_notebook, judged_outside
@@ -174,8 +175,7 @@ class JudgedExecute(BudgetedExecute):
 
 def _source_notebook(source_directory: str, resources: dict | None):
     """The instructor's copy of the notebook being graded, or None (``practicum check`` has none: the learner's is its own)."""
-    info = (resources or {}).get("nbgrader", {})
-    if not source_directory or "assignment" not in info:
+    if not source_directory or "assignment" not in (resources or {}).get("nbgrader", {}):
         return None
-    path = Path(source_directory) / info["assignment"] / f"{info['notebook']}.ipynb"
+    path = source_notebook_path(source_directory, resources)
     return read_notebook(path) if path.exists() else None
